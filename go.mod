@@ -1,0 +1,3 @@
+module re6st-tui
+
+go 1.26.8
