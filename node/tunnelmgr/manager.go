@@ -42,7 +42,6 @@ type Cache interface {
 	Peers(ctx context.Context, failed bool) ([]cache.Peer, error)
 }
 
-
 // Registry gives a peer to bootstrap from.
 type Registry interface {
 	BootstrapPeer(ctx context.Context) (prefix, address string, err error)
@@ -86,7 +85,7 @@ type connection struct {
 type Manager struct {
 	cfg          Config
 	neighbourSet map[string]bool
-	conns        map[string]*connection   // by peer prefix
+	conns        map[string]*connection       // by peer prefix
 	served       map[string]map[string]uint64 // prefix → iface → serial
 	killing      map[string]*killer
 	asked        map[string]bool // peers asked for their address this round
