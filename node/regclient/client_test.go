@@ -16,8 +16,8 @@ import (
 
 	"re6st-tui/node/identity"
 	"re6st-tui/node/identity/idtest"
-	"re6st-tui/node/registry"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/registry"
 )
 
 var (
