@@ -111,8 +111,8 @@ func (c *Client) get(ctx context.Context, target string, mac []byte) (*response,
 	if err != nil {
 		return nil, err
 	}
-	// Keep the exact bytes: the MAC covers the request-target as sent.
-	req.URL.Opaque = c.path + strings.SplitN(target, "?", 2)[0]
+	// The MAC covers target byte for byte: url.Parse keeps the raw query
+	// as given, and method names need no escaping.
 	req.Header.Set("User-Agent", c.UserAgent)
 	if mac != nil {
 		req.Header.Set(HMACHeader, base64.StdEncoding.EncodeToString(mac))
