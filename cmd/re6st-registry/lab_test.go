@@ -17,8 +17,8 @@ import (
 	"re6st-tui/node/identity"
 	"re6st-tui/node/identity/idtest"
 	"re6st-tui/node/netlab"
-	"re6st-tui/node/registry"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/registry"
 )
 
 // build compiles a command of this module into dir.
