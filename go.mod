@@ -2,13 +2,14 @@ module re6st-tui
 
 go 1.26.8
 
+require modernc.org/sqlite v1.62.0
+
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/prometheus-community/pro-bing v0.9.1
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/sys v0.50.0
-	modernc.org/sqlite v1.62.0
 )
 
 require (
