@@ -59,7 +59,9 @@ func (c *Config) clientArgs(iface, cn string, to Address) []string {
 	a := []string{"--nobind", "--client", "--remote", to.AddrPort.Addr().String(),
 		strconv.Itoa(int(to.AddrPort.Port())), to.Proto.clientProto()}
 	if m := to.Proto.linkMTU(false); m > 0 {
-		a = append(a, "--link-mtu", strconv.Itoa(m), "--mtu-disc", "yes")
+		// Over UDP the server would only notice our exit after --ping-exit;
+		// one exit notification lets it report the disconnect at once.
+		a = append(a, "--link-mtu", strconv.Itoa(m), "--mtu-disc", "yes", "--explicit-exit-notify", "1")
 	}
 	a = append(a, "--verify-x509-name", cn, "name", "--resolv-retry", "0",
 		"--connect-retry-max", "3", "--tls-exit", "--remap-usr1", "SIGTERM",

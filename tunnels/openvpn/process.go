@@ -82,7 +82,9 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		"--management", sock, "unix", "--management-client", "--management-hold",
 		"--writepid", PidFile(s.Dir, s.Name), "--suppress-timestamps")
 	if s.ClientAuth {
-		args = append(args, "--management-client-auth")
+		// Without --auth-user-pass-optional OpenVPN would also demand a
+		// username and password, which re6st clients never send.
+		args = append(args, "--management-client-auth", "--auth-user-pass-optional")
 	}
 	p := &Process{spec: s, done: make(chan struct{}), log: s.Log.With("tunnel", s.Name, "source", "openvpn")}
 	if s.Command != nil {
