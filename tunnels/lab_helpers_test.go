@@ -139,3 +139,5 @@ func linkLocal(t testing.TB, h *netlab.Host, iface string) netip.Addr {
 	})
 	return ll
 }
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
