@@ -162,7 +162,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 					remote = addr.AddrPort
 				}
 				m.emit(Event{Kind: Connected, Tunnel: c.iface, CN: c.cn, Remote: remote,
-					ExternalIP: facts.externalIP, Counters: ctr})
+					ExternalIP: facts.externalIP, Cipher: facts.cipher, Counters: ctr})
 			}
 			if msg.Name == "EXITING" && msg.Desc != "" && facts.reason == "" {
 				facts.reason = msg.Desc

@@ -133,6 +133,10 @@ func TestLogFacts(t *testing.T) {
 	if f.mtu != 1500 || f.externalIP != netip.MustParseAddr("2001:db8:ff00::12") {
 		t.Errorf("after push: mtu %d external %v", f.mtu, f.externalIP)
 	}
+	f.scan("I", "PUSH: Received control message: 'PUSH_REPLY,peer-id 0,cipher AES-256-GCM'")
+	if f.cipher != "AES-256-GCM" {
+		t.Errorf("cipher %q", f.cipher)
+	}
 	f.scan("I", "TLS Error: TLS handshake failed")
 	if f.reason != "TLS Error: TLS handshake failed" {
 		t.Errorf("reason %q", f.reason)

@@ -69,6 +69,7 @@ type Event struct {
 	Serial     string
 	Remote     netip.AddrPort // the peer's underlay address and port
 	ExternalIP netip.Addr     // Connected: our address seen by the server
+	Cipher     string         // Connected: data cipher the server chose ("none"; "" if not said)
 	Reason     string         // Failed, Exited, PeerRefused
 	LastLog    []string       // Failed, Exited
 	Counters   Counters       // Stats, PeerDisconnected, Exited

@@ -42,6 +42,9 @@ func TestLabTunnels(t *testing.T) {
 				if p.IPv6() {
 					want = c.host.IPv6
 				}
+				if up.Cipher != "none" {
+					t.Errorf("%s: data cipher %q, want none", c.host.Name, up.Cipher)
+				}
 				if up.CN != "1/16" || up.ExternalIP != want || up.Remote != address(h1, p, port).AddrPort {
 					t.Errorf("%s connected: CN %q external IP %v remote %v; want 1/16, %v, %v",
 						c.host.Name, up.CN, up.ExternalIP, up.Remote, want, address(h1, p, port).AddrPort)
@@ -63,8 +66,13 @@ func TestLabTunnels(t *testing.T) {
 				}
 				checkMTU(t, c.host, iface)
 				// Counters come from bytecount notifications, not polls.
-				c.ev.wait(t, 10*time.Second, Stats, func(e Event) bool { return e.Tunnel == iface && e.Counters.In > 300 && e.Counters.Out > 300 })
-				srv.ev.wait(t, 10*time.Second, Stats, func(e Event) bool { return e.CN == pc.CN && e.Counters.In > 300 })
+				c.ev.wait(t, 10*time.Second, Stats, func(e Event) bool {
+					return e.Tunnel == iface && !e.Time.Before(up.Time) && e.Counters.In > 300 && e.Counters.Out > 300
+				})
+				srv.ev.wait(t, 10*time.Second, Stats, func(e Event) bool { return e.CN == pc.CN && !e.Time.Before(pc.Time) && e.Counters.In > 300 })
+				if st := c.mgr.Stats()[iface]; st.In == 0 || st.Since.IsZero() {
+					t.Errorf("%s: Stats()[%s] = %+v", c.host.Name, iface, st)
+				}
 			}
 			for _, c := range []*labNode{c2, c3} {
 				if err := c.mgr.Close("re6stnet1"); err != nil {
@@ -166,6 +174,18 @@ func TestLabSupervision(t *testing.T) {
 	t.Logf("down event %v after SIGKILL: %s", time.Since(start), ex.Reason)
 	if !strings.Contains(ex.Reason, "killed") {
 		t.Errorf("exit reason %q does not say killed", ex.Reason)
+	}
+
+	// A server that dies is reported too.
+	spid := readPid(t, srv.cfg.RunDir, TCP.Iface())
+	if err := syscall.Kill(spid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if e := srv.ev.wait(t, 10*time.Second, Exited, nil); !e.Server || e.Tunnel != TCP.Iface() {
+		t.Errorf("server exit event %+v", e)
+	}
+	if err := srv.mgr.Serve(context.Background(), TCP, 1194); err != nil {
+		t.Fatalf("serve again after a crash: %v", err)
 	}
 
 	// Stop: no openvpn left, no tap left.

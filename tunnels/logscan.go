@@ -13,6 +13,7 @@ type logFacts struct {
 	mtu        int
 	externalIP netip.Addr
 	reason     string // last error-looking line
+	cipher     string // data channel cipher the server pushed ("none": off)
 }
 
 // scan reads one >LOG: line.
@@ -39,6 +40,10 @@ func (f *logFacts) scan(flags, text string) {
 				if a, err := netip.ParseAddr(strings.TrimSpace(ip)); err == nil {
 					f.externalIP = a.Unmap()
 				}
+			}
+			// Negotiated by 2.6 servers; it is logged only after CONNECTED.
+			if c, ok := strings.CutPrefix(opt, "cipher "); ok {
+				f.cipher = c
 			}
 		}
 	}

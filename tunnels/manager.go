@@ -55,8 +55,9 @@ func New(cfg Config) (*Manager, error) {
 	}, nil
 }
 
-// Events delivers what happens to tunnels. Read it steadily: only Stats
-// events are dropped when nobody reads.
+// Events delivers what happens to tunnels; it is closed once Stop has
+// returned. Read it steadily: Stats events are dropped when nobody reads,
+// others wait for the reader.
 func (m *Manager) Events() <-chan Event { return m.events }
 
 // Start removes what a previous run left: openvpn processes that wrote
@@ -163,6 +164,7 @@ func (m *Manager) Stop() error {
 	wg.Wait()
 	m.cancel()
 	m.wg.Wait()
+	close(m.events) // every sender has returned
 	var errs []error
 	m.mu.Lock()
 	for name := range m.taps {
