@@ -50,5 +50,6 @@ func (r Report) Healthy() bool { return r.Counts.Fail == 0 && r.Counts.Error == 
 func (r Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // summaries mention <network>; keep them readable
 	return enc.Encode(r)
 }

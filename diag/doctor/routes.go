@@ -26,9 +26,15 @@ func defaults(routes []system.Route, network netip.Prefix) (re6st, plain []syste
 			plain = append(plain, r)
 		}
 	}
-	byMetric := func(a, b system.Route) int { return a.Metric - b.Metric }
-	slices.SortStableFunc(re6st, byMetric)
-	slices.SortStableFunc(plain, byMetric)
+	// By metric, as the kernel prefers them; then by text, so reports are stable.
+	byMetric := func(a, b system.Route) int {
+		if a.Metric != b.Metric {
+			return a.Metric - b.Metric
+		}
+		return strings.Compare(a.String(), b.String())
+	}
+	slices.SortFunc(re6st, byMetric)
+	slices.SortFunc(plain, byMetric)
 	return re6st, plain
 }
 
