@@ -20,6 +20,11 @@ var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // testCA makes a CA and a node certificate valid [notBefore, notAfter].
 func testCA(t testing.TB, notBefore, notAfter time.Time) (ca, cert *x509.Certificate) {
+	ca, key := newCA(t)
+	return ca, issue(t, ca, key, notBefore, notAfter)
+}
+
+func newCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
@@ -30,15 +35,20 @@ func testCA(t testing.TB, notBefore, notAfter time.Time) (ca, cert *x509.Certifi
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ = x509.ParseCertificate(der)
+	ca, _ := x509.ParseCertificate(der)
+	return ca, key
+}
+
+// issue signs a node certificate valid [notBefore, notAfter] with the CA.
+func issue(t testing.TB, ca *x509.Certificate, key *ecdsa.PrivateKey, notBefore, notAfter time.Time) *x509.Certificate {
 	nkey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ntmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "0000000011111111/16"}, NotBefore: notBefore, NotAfter: notAfter}
-	der, err = x509.CreateCertificate(rand.Reader, ntmpl, ca, &nkey.PublicKey, key)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "0000000011111111/16"}, NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &nkey.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ = x509.ParseCertificate(der)
-	return ca, cert
+	cert, _ := x509.ParseCertificate(der)
+	return cert
 }
 
 // registryRT answers /getCa with ca, stamped with date.
