@@ -100,3 +100,40 @@ func TestLabTraceMatchesTraceroute6(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLabTrace30Hops traces through real kernels: h2 and h3 bounce
+// the destination's packets between them, so every one of 30 hops answers
+// time exceeded.
+func BenchmarkLabTrace30Hops(b *testing.B) {
+	l := netlab.New(b, netlab.Config{Hosts: 3})
+	h1, h2, h3 := l.Host("h1"), l.Host("h2"), l.Host("h3")
+	const dst = "2001:db8:99::1"
+	for _, h := range []*netlab.Host{h2, h3} {
+		for _, s := range [][2]string{{"net.ipv6.icmp.ratelimit", "0"}, {"net.ipv4.icmp_msgs_burst", "10000"}, {"net.ipv4.icmp_msgs_per_sec", "100000"}} {
+			if err := h.Sysctl(s[0], s[1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	h1.Run(b, "ip", "-6", "route", "add", "2001:db8:99::/64", "via", h2.IPv6.String())
+	h2.Run(b, "ip", "-6", "route", "add", "2001:db8:99::/64", "via", h3.IPv6.String())
+	h3.Run(b, "ip", "-6", "route", "add", "2001:db8:99::/64", "via", h2.IPv6.String())
+	cfg := Config{Dst: netip.MustParseAddr(dst), Src: h1.IPv6, MaxHops: 30, Probes: 3, Timeout: 2 * time.Second}
+	for b.Loop() {
+		var hops []Hop
+		err := h1.Do(func() (err error) {
+			hops, err = Run(context.Background(), cfg, nil)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lost := 0
+		for _, h := range hops {
+			lost += h.Stats.Sent - h.Stats.Received
+		}
+		if len(hops) != 30 || lost > 0 {
+			b.Fatalf("%d hops, %d probes lost: every hop should answer", len(hops), lost)
+		}
+	}
+}
