@@ -101,6 +101,7 @@ func newRun(cfg Config, c conn, out chan<- Hop) *run {
 // read feeds r.packets until the conn closes.
 func (r *run) read() {
 	defer close(r.readDone)
+	defer close(r.packets) // the round sees the socket die instead of waiting out timeouts
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := r.c.recv(buf)

@@ -232,3 +232,40 @@ func BenchmarkTrace30Hops(b *testing.B) {
 		}
 	}
 }
+
+func TestSourceFor(t *testing.T) {
+	network := netip.MustParsePrefix("2001:db8:42::/48")
+	if got := SourceFor(testDst, network, testSrc); got != testSrc {
+		t.Errorf("overlay target: %v", got)
+	}
+	if got := SourceFor(netip.MustParseAddr("2001:db8:ff00::1"), network, testSrc); got.IsValid() {
+		t.Errorf("underlay target: %v", got)
+	}
+	if got := SourceFor(testDst, netip.Prefix{}, testSrc); got.IsValid() {
+		t.Errorf("no network: %v", got)
+	}
+}
+
+// A socket that dies mid-trace ends the trace with an error at once.
+func TestSocketDeathEndsTrace(t *testing.T) {
+	f := newFakePath(5, constRTT(time.Hour))
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&Tracer{dial: f.dial}).Run(context.Background(), Config{Dst: testDst, Timeout: time.Hour}, nil)
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.mu.Lock()
+		sent := f.sent
+		f.mu.Unlock()
+		if sent > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	f.close()
+	if err := <-done; !errors.Is(err, errClosed) {
+		t.Fatalf("err %v", err)
+	}
+}
