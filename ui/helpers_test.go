@@ -130,3 +130,7 @@ func warm(m *Model, eng *fake.Engine) {
 	drain(m)
 	m.Update(tickMsg(next))
 }
+
+func fakeProgress(f float64) state.EnrollProgress {
+	return state.EnrollProgress{Step: state.StepKeygen, Fraction: f, Detail: "RSA 2048"}
+}

@@ -17,6 +17,9 @@ type Styles struct {
 	RowDefault, RowMuted lipgloss.Style
 }
 
+// colorAccent fills progress bars.
+var colorAccent = lipgloss.Cyan
+
 // DefaultStyles returns the dashboard's styles.
 func DefaultStyles() Styles {
 	s := lipgloss.NewStyle()
