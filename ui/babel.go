@@ -30,6 +30,8 @@ type babelPanel struct {
 	lacks   []bool        // per state.Routes index: installed but not in the kernel
 	filter  filter
 	height  int
+
+	inKernel map[srcKey]bool // reused by crossCheck
 }
 
 func newBabelPanel() babelPanel { return babelPanel{filter: newFilter(), height: 10} }
@@ -51,7 +53,11 @@ func (p *babelPanel) rebuild(m *Model) {
 // crossCheck flags the routes Babel says it installed that the kernel
 // lacks.
 func (p *babelPanel) crossCheck(st *state.State) {
-	inKernel := make(map[srcKey]bool, len(st.Kernel))
+	if p.inKernel == nil {
+		p.inKernel = make(map[srcKey]bool, len(st.Kernel))
+	}
+	inKernel := p.inKernel
+	clear(inKernel)
 	for _, r := range st.Kernel {
 		inKernel[srcKey{r.Dst, normSrc(r.Src)}] = true
 	}
@@ -176,6 +182,9 @@ func yesNo(b bool) string {
 
 func (p *babelPanel) cell(st *state.State, row, col int) string {
 	i := p.idx[p.sub][row]
+	if !p.valid(st, i) {
+		return "" // the table shrank since the last rebuild; one is on its way
+	}
 	switch p.sub {
 	case bNeighbours:
 		n := st.Neighbours[i]
@@ -227,6 +236,9 @@ func (p *babelPanel) rowStyle(st *state.State) func(int) rowStyle {
 			return rowPlain
 		}
 		i := p.idx[bRoutes][row]
+		if !p.valid(st, i) {
+			return rowPlain
+		}
 		switch r := st.Routes[i]; {
 		case p.lacks[i]:
 			return rowBad
@@ -275,4 +287,11 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// valid reports whether index i of the current sub-table still exists:
+// rebuilds are deferred, so the state may have shrunk meanwhile.
+func (p *babelPanel) valid(st *state.State, i int) bool {
+	n := [bCount]int{len(st.Neighbours), min(len(st.Routes), len(p.lacks)), len(st.Sources), len(st.XRoutes)}[p.sub]
+	return i < n
 }

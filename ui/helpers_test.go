@@ -74,6 +74,7 @@ func drain(m *Model) {
 			}
 			m.Update(eventMsg{ev})
 		default:
+			m.Update(flushMsg{})
 			return
 		}
 	}

@@ -50,6 +50,12 @@ type Model struct {
 	statusErr     bool
 	prompt        *prompt
 
+	// dirtyRoutes and dirtyBabel mark the big tables as behind the
+	// state; flush rebuilds them at most once per coalesceDelay, so a
+	// burst of route changes costs one sort, not one per event.
+	dirtyRoutes, dirtyBabel bool
+	flushPending            bool
+
 	peers  peersPanel
 	routes routesPanel
 	babel  babelPanel
@@ -114,7 +120,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onResult(msg)
 	case traceStartedMsg, hopMsg, traceEndedMsg:
 		return m, m.trace.onMsg(m, msg)
+	case flushMsg:
+		m.flushPending = false
+		m.flush()
 	case tea.KeyPressMsg:
+		m.flush() // keys act on what the person sees, made current
 		return m, m.onKey(msg)
 	default:
 		if m.prompt != nil {
@@ -125,31 +135,53 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// coalesceDelay is how long route-table changes may wait to be shown.
+const coalesceDelay = 100 * time.Millisecond
+
+// flushMsg asks for the deferred rebuilds.
+type flushMsg struct{}
+
 func (m *Model) onEvent(ev state.Event) tea.Cmd {
+	next := waitForEvent(m.events)
 	if ev.Kind == state.KindLagged {
 		m.lagged = true
-		return waitForEvent(m.events)
+		return next
 	}
 	if !m.st.Apply(ev) {
-		return waitForEvent(m.events)
+		return next
 	}
+	// Small tables are rebuilt at once; the route tables wait.
 	switch ev.Kind {
 	case state.KindCounters:
 		m.peers.rebuild(m)
 	case state.KindTunnel, state.KindNeighbour:
 		m.peers.rebuild(m)
-		m.babel.rebuildIndex(m)
+		m.dirtyBabel = true
 	case state.KindRoute, state.KindSource, state.KindXRoute:
-		m.babel.rebuild(m)
+		m.dirtyBabel = true
 	case state.KindKernel:
-		m.routes.rebuild(m)
-		m.babel.rebuild(m)
+		m.dirtyRoutes, m.dirtyBabel = true, true
 	case state.KindLog:
 		m.logs.rebuild(m)
 	case state.KindSnapshot:
 		m.rebuildAll()
 	}
-	return waitForEvent(m.events)
+	if (m.dirtyRoutes || m.dirtyBabel) && !m.flushPending {
+		m.flushPending = true
+		return tea.Batch(next, tea.Tick(coalesceDelay, func(time.Time) tea.Msg { return flushMsg{} }))
+	}
+	return next
+}
+
+// flush does the rebuilds events deferred.
+func (m *Model) flush() {
+	if m.dirtyRoutes {
+		m.routes.rebuild(m)
+	}
+	if m.dirtyBabel {
+		m.babel.rebuild(m)
+	}
+	m.dirtyRoutes, m.dirtyBabel = false, false
 }
 
 func (m *Model) onGone() tea.Cmd {

@@ -27,6 +27,7 @@ type routesPanel struct {
 	all     bool // show every route, not only re6st's
 	explain *explanation
 	height  int
+	seen    map[routeKey]int // reused by rebuild to spare the allocations
 }
 
 func newRoutesPanel() routesPanel {
@@ -42,7 +43,11 @@ func (p *routesPanel) rebuild(m *Model) {
 	st := &m.st
 	// Count routes per (dst, src, table): more than one is a conflict,
 	// the kernel uses the lowest metric and the others are shadowed.
-	seen := make(map[routeKey]int, len(st.Kernel))
+	if p.seen == nil {
+		p.seen = make(map[routeKey]int, len(st.Kernel))
+	}
+	seen := p.seen
+	clear(seen)
 	for _, r := range st.Kernel {
 		seen[routeKey{r.Dst, r.Src, r.Table}]++
 	}
