@@ -5,18 +5,18 @@ type Drop uint8
 
 // Reasons for dropping a TLV.
 const (
-	DropShort          Drop = iota // shorter than its fixed part
-	DropTruncated                  // length runs past the body; ends the packet
-	DropBadAE                      // unknown or forbidden address encoding
-	DropBadPrefix                  // bad plen/omitted, or omitted without a default prefix
-	DropBadSubTLV                  // sub-TLV overruns its TLV or is malformed
-	DropMandatory                  // unknown mandatory sub-TLV (type >= 128)
-	DropNoRouterID                 // finite Update without a current router-id
-	DropNoNextHop                  // IPv4 Update without an IPv4 next hop
-	DropWildcard                   // wildcard Update with a finite metric or a source prefix
-	DropSrcPrefix                  // source prefix of length 0, twice, or on a wildcard request
-	DropUnknownTLV                 // TLV type this speaker does not know
-	DropBadLength                  // PC, challenge or MAC with an impossible length
+	DropShort      Drop = iota // shorter than its fixed part
+	DropTruncated              // length runs past the body; ends the packet
+	DropBadAE                  // unknown or forbidden address encoding
+	DropBadPrefix              // bad plen/omitted, or omitted without a default prefix
+	DropBadSubTLV              // sub-TLV overruns its TLV or is malformed
+	DropMandatory              // unknown mandatory sub-TLV (type >= 128)
+	DropNoRouterID             // finite Update without a current router-id
+	DropNoNextHop              // IPv4 Update without an IPv4 next hop
+	DropWildcard               // wildcard Update with a finite metric or a source prefix
+	DropSrcPrefix              // source prefix of length 0, twice, or on a wildcard request
+	DropUnknownTLV             // TLV type this speaker does not know
+	DropBadLength              // PC, challenge or MAC with an impossible length
 	numDrops
 )
 
