@@ -43,4 +43,5 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/xo/terminfo v1.0.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
-)
+require golang.org/x/crypto v0.59.0
+require golang.org/x/sys v0.50.0 // indirect
