@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/colorprofile"
 
