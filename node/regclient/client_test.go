@@ -262,3 +262,26 @@ func TestRollForwardAfterLostRequest(t *testing.T) {
 		t.Fatalf("after lost request: %v", err)
 	}
 }
+
+func FuzzParseNetworkConfig(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add([]byte{0x78, 0x9c, 3, 0, 0, 0, 0, 1})
+	f.Add([]byte("not zlib"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nc, err := regclient.ParseNetworkConfig(b, testCA().CA, key)
+		if err == nil && nc.Version == nil {
+			t.Fatal("accepted a config without version")
+		}
+	})
+}
+
+func FuzzOpenHello(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add(make([]byte, 256))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if k, err := regclient.OpenHello(testCA().CA, key, b); err == nil {
+			t.Fatalf("forged hello accepted: key %x", k)
+		}
+	})
+}
