@@ -107,6 +107,13 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 			t.Fatalf("netconf %+v", nc)
 		}
 	}
+	// A rotation changes the served config at once (no stale cache).
+	if err := c.UpdateHMAC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if nc, err := c.GetNetworkConfig(ctx); err != nil || nc.VersionNumber != 2 || nc.ValidUntil == 0 || len(nc.HMACAccept) != 16 {
+		t.Fatalf("after updateHMAC: %+v %v", nc, err)
+	}
 	// Registry restart: sessions are lost; the client re-hellos once.
 	e.restart(t)
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
