@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/colorprofile"
 
@@ -66,6 +68,28 @@ func TestGoldenColour(t *testing.T) {
 			m, _ := newModel(t, fake.Typical(t0), 80, 24)
 			press(m, "2")
 			requireGolden(t, coloured(t, m, p))
+		})
+	}
+}
+
+// TestGoldenTrace pins the mtr-style table with a lossy middle hop.
+func TestGoldenTrace(t *testing.T) {
+	hops := []state.Hop{
+		{N: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:2::1")}, Sent: 20, Last: 4 * time.Millisecond, Avg: 5 * time.Millisecond, Best: 3 * time.Millisecond, Worst: 9 * time.Millisecond},
+		{N: 2, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:1f::1"), netip.MustParseAddr("2001:db8:42:20::1")}, Sent: 20, Loss: 0.15, Last: 14 * time.Millisecond, Avg: 15 * time.Millisecond, Best: 12 * time.Millisecond, Worst: 31 * time.Millisecond},
+		{N: 3, Sent: 20, Loss: 1},
+		{N: 4, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:6::1")}, Sent: 20, Last: 24 * time.Millisecond, Avg: 25 * time.Millisecond, Best: 23 * time.Millisecond, Worst: 40 * time.Millisecond},
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _ := newModel(t, fake.Typical(t0), size[0], size[1])
+			press(m, "5")
+			m.trace.id, m.trace.dst, m.trace.running = 1, "2001:db8:42:6::1", true
+			for _, h := range hops {
+				m.Update(hopMsg{id: 1, hop: h})
+			}
+			m.Update(hopMsg{id: 0, hop: state.Hop{N: 9}}) // from an older trace: dropped
+			requireGolden(t, screen(t, m))
 		})
 	}
 }

@@ -420,3 +420,16 @@ func TestEngineGone(t *testing.T) {
 		mustContain(t, m, "node gone", "the node stopped")
 	})
 }
+
+func TestStatusFades(t *testing.T) {
+	m, _ := typical(t)
+	m.setStatus("kill tunnel x: done", false)
+	m.Update(tickMsg(t0.Add(5 * time.Second)))
+	if m.status == "" {
+		t.Fatal("status faded too early")
+	}
+	m.Update(tickMsg(t0.Add(11 * time.Second)))
+	if m.status != "" {
+		t.Fatal("status did not fade")
+	}
+}

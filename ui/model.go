@@ -48,6 +48,7 @@ type Model struct {
 	tab           tab
 	status        string
 	statusErr     bool
+	statusAt      time.Time // when status was set, to let it fade
 	prompt        *prompt
 
 	// dirtyRoutes and dirtyBabel mark the big tables as behind the
@@ -105,6 +106,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refit()
 	case tickMsg:
 		m.now = time.Time(msg)
+		m.fadeStatus()
 		m.peers.sample(&m.st, m.now)
 		m.peers.rebuild(m)
 		return m, tick()
@@ -203,7 +205,23 @@ func (m *Model) onResult(r resultMsg) {
 }
 
 func (m *Model) setStatus(s string, isErr bool) {
-	m.status, m.statusErr = s, isErr
+	m.status, m.statusErr, m.statusAt = s, isErr, m.now
+}
+
+// How long a status message stays before the summary returns.
+const (
+	statusLife    = 10 * time.Second
+	statusErrLife = 60 * time.Second
+)
+
+func (m *Model) fadeStatus() {
+	life := statusLife
+	if m.statusErr {
+		life = statusErrLife
+	}
+	if m.status != "" && m.now.Sub(m.statusAt) > life {
+		m.status = ""
+	}
 }
 
 // bodyHeight is what is left for the panel once the chrome is drawn.

@@ -184,7 +184,11 @@ func (p *peersPanel) detailView(m *Model, r peerRow, w, h int) string {
 			fmt.Fprintf(&b, "  … %d more\n", len(routes)-i)
 			break
 		}
-		fmt.Fprintf(&b, "  %-24s from %-18s metric %-5s %s\n", rt.Prefix, prefixOrDash(rt.Src), costText(rt.Metric), routeFlags(rt))
+		from := ""
+		if rt.Src.IsValid() && rt.Src.Bits() > 0 {
+			from = "from " + rt.Src.String()
+		}
+		fmt.Fprintf(&b, "  %-24s %-23s metric %-5s %s\n", rt.Prefix, from, costText(rt.Metric), routeFlags(rt))
 	}
 	return b.String()
 }

@@ -21,7 +21,7 @@ func (e *Engine) StartTrace(ctx context.Context, dst string) (<-chan state.Hop, 
 	if err != nil {
 		return nil, err
 	}
-	path := []netip.Addr{nodeAddr(peerPrefix(1)), nodeAddr(peerPrefix(5)), to}
+	path := []netip.Addr{nodeAddr(peerPrefix(1)), nodeAddr(peerPrefix(30)), to}
 	ch := make(chan state.Hop, len(path))
 	go runTrace(ctx, ch, path, rand.New(rand.NewPCG(uint64(len(dst)), 7)))
 	return ch, nil
