@@ -1,9 +1,12 @@
-// Command re6st-tui is a re6st node with a live dashboard.
+// Command re6st-tui is a re6st node with a live terminal dashboard.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
@@ -21,6 +24,10 @@ func run(args []string) error {
 			return statusCmd(args[1:])
 		case "enroll":
 			return enrollCmd(args[1:])
+		case "demo":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return demo(ctx, args[1:])
 		}
 	}
 	return tuiCmd(args)
