@@ -24,6 +24,8 @@ var errNoEngine = errors.New("this build has no node engine yet: add --fake to r
 func tuiCmd(args []string) error {
 	fs := flag.NewFlagSet("re6st-tui", flag.ContinueOnError)
 	useFake := fs.Bool("fake", false, "show a made-up node instead of running one (for a look around)")
+	routes := fs.Int("fake-routes", 0, "with --fake: make up this many Babel routes (for load tests)")
+	peers := fs.Int("fake-peers", 100, "with --fake-routes: this many tunnels")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,7 +37,11 @@ func tuiCmd(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	eng := fake.New(fake.Typical(time.Now()))
+	st := fake.Typical(time.Now())
+	if *routes > 0 {
+		st = fake.Large(time.Now(), *routes, max(*peers, 1))
+	}
+	eng := fake.New(st)
 	return runDashboard(ctx, eng, func(ctx context.Context) error { return eng.Run(ctx, time.Second) })
 }
 
@@ -49,7 +55,7 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 	g.Go(func() error {
 		defer cancel()
 		m := ui.New(gctx, eng, ui.Options{Now: time.Now()})
-		_, err := tea.NewProgram(m, tea.WithContext(gctx)).Run()
+		_, err := tea.NewProgram(m, tea.WithContext(gctx), tea.WithFPS(dashboardFPS)).Run()
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 			return nil // a signal ended us: not an error
 		}
@@ -57,3 +63,8 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 	})
 	return g.Wait()
 }
+
+// dashboardFPS caps redraws: the data changes about once a second, and
+// 30 frames a second still feel instant on a key while the renderer's
+// ticker wakes half as often as the default 60.
+const dashboardFPS = 30

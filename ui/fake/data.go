@@ -114,6 +114,10 @@ func tunnel(now time.Time, i int) state.Tunnel {
 	}
 	if i%5 == 4 {
 		t.Proto = "tcp"
+		if t.Role == state.Server {
+			t.Iface = "re6stnet-tcp"
+			t.ID = "re6stnet-tcp/" + peer.String()
+		}
 	}
 	return t
 }
