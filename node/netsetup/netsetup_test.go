@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"re6st-tui/node/netlab"
 )
 
