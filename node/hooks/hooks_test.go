@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"re6st-tui/node/netlab"
 )
 
 var env = Env{
@@ -47,11 +50,10 @@ func TestDaemonsStopEvenWhenTheyIgnoreTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
-			break
-		}
-	}
+	netlab.WaitFor(t, 5*time.Second, "the TERM-ignoring daemon to start", func() error {
+		_, err := os.Stat(filepath.Join(dir, "ready"))
+		return err
+	})
 	d.Stop() // returns only once both are reaped
 	for _, c := range d.cmds {
 		if c.ProcessState == nil {
