@@ -92,13 +92,20 @@ func (m *Manager) Close(iface string) error {
 
 func (m *Manager) runClient(c *client) {
 	defer m.wg.Done()
-	defer func() {
-		m.setStats(c.iface, Counters{}, true)
-		m.mu.Lock()
-		delete(m.clients, c.iface)
-		m.mu.Unlock()
-		m.pool.Release(c.iface)
-	}()
+	ev := m.tryAddresses(c)
+	// Free the tap before telling: the reader may open a new tunnel at once.
+	m.setStats(c.iface, Counters{}, true)
+	m.mu.Lock()
+	delete(m.clients, c.iface)
+	m.mu.Unlock()
+	m.pool.Release(c.iface)
+	m.emit(ev)
+}
+
+// tryAddresses runs openvpn on each address in turn until one connects,
+// and returns the event that ends the tunnel: Exited once it was up,
+// Failed if no address worked.
+func (m *Manager) tryAddresses(c *client) Event {
 	var reason string
 	var last []string
 	for _, addr := range c.addrs {
@@ -121,23 +128,22 @@ func (m *Manager) runClient(c *client) {
 		if closed {
 			proc.Stop(stopGrace)
 		}
-		up, why := m.followClient(c, proc, addr)
+		up, why, ctr := m.followClient(c, proc, addr)
 		last = proc.LastLines()
 		if up {
-			m.emit(Event{Kind: Exited, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort,
-				Reason: why, LastLog: last})
-			return // re6st drops a tunnel that was up; the node decides anew
+			// re6st drops a tunnel that was up; the node decides anew.
+			return Event{Kind: Exited, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort, Reason: why, LastLog: last, Counters: ctr}
 		}
 		reason = fmt.Sprintf("%v: %s", addr, why)
 	}
-	m.emit(Event{Kind: Failed, Tunnel: c.iface, CN: c.cn, Reason: reason, LastLog: last})
+	return Event{Kind: Failed, Tunnel: c.iface, CN: c.cn, Reason: reason, LastLog: last}
 }
 
 // followClient consumes one client process's notifications until it exits;
-// up reports whether it had connected, why is its exit reason.
-func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string) {
+// up reports whether it had connected, why is its exit reason, ctr its last
+// counters.
+func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string, ctr Counters) {
 	var facts logFacts
-	var ctr Counters
 	for {
 		msg, err := proc.Conn().Next(m.ctx)
 		if err != nil {
@@ -185,7 +191,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 	c.proc = nil
 	c.mu.Unlock()
 	if closed {
-		return up, "closed"
+		return up, "closed", ctr
 	}
-	return up, exitReason(proc, facts.reason)
+	return up, exitReason(proc, facts.reason), ctr
 }

@@ -219,7 +219,7 @@ func TestManagerClientEvents(t *testing.T) {
 	if err := m.Close(iface); err != nil {
 		t.Fatal(err)
 	}
-	if ex := nextEvent(t, m, Exited); ex.Reason != "closed" || ex.Tunnel != iface {
+	if ex := nextEvent(t, m, Exited); ex.Reason != "closed" || ex.Tunnel != iface || ex.Counters.In < 10 {
 		t.Errorf("exited: %+v", ex)
 	}
 	// Only the bad address: Failed, with the reason from the log.
