@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"re6st-tui/tunnels/openvpn"
@@ -17,6 +18,7 @@ type server struct {
 	port  uint16
 	proc  *openvpn.Process
 	up    chan error // receives once: nil when listening, else why not
+	once  sync.Once
 	// peers is owned by the server's loop: served clients by OpenVPN CID.
 	peers map[int64]*served
 }
@@ -115,7 +117,7 @@ func (m *Manager) runServer(s *server) {
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				err := m.cfg.Taps.Up(iface, facts.mtu)
-				s.up <- err
+				s.report(err)
 				if err != nil {
 					s.proc.Kill()
 					continue
@@ -145,10 +147,16 @@ func (m *Manager) runServer(s *server) {
 	}
 	m.mu.Unlock()
 	if !up {
-		s.up <- serverFailure(s, facts.reason, last)
+		s.report(serverFailure(s, facts.reason, last))
 		return
 	}
 	m.emit(Event{Kind: Exited, Tunnel: iface, Server: true, Reason: exitReason(s.proc, facts.reason), LastLog: last})
+}
+
+// report tells Serve how starting went; only the first report counts, and
+// it never blocks (Serve may have given up waiting).
+func (s *server) report(err error) {
+	s.once.Do(func() { s.up <- err })
 }
 
 // serverFailure explains why a server never came up, with the fix.

@@ -37,6 +37,9 @@ type Spec struct {
 	StartTimeout time.Duration
 }
 
+// maxSockPath is the size of sun_path on Linux, terminating NUL included.
+const maxSockPath = 108
+
 // lastLines is how many log lines a Process keeps for exit reports.
 const lastLines = 20
 
@@ -69,6 +72,9 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		return nil, fmt.Errorf("create run directory %s: %w", s.Dir, err)
 	}
 	sock := filepath.Join(s.Dir, s.Name+".sock")
+	if len(sock) >= maxSockPath {
+		return nil, fmt.Errorf("management socket path %s is %d bytes, the limit is %d: use a shorter run directory", sock, len(sock), maxSockPath-1)
+	}
 	_ = os.Remove(sock) // a previous run's socket would make Listen fail
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
@@ -97,7 +103,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	w := &lineWriter{line: p.logLine}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	p.cmd.WaitDelay = 2 * time.Second // a stray holder of our pipe must not block Wait
-	if err := p.cmd.Start(); err != nil {
+	if err := startCmd(p.cmd); err != nil {
 		return nil, fmt.Errorf("start %s: %w", s.Path, err)
 	}
 	go p.wait(w)
