@@ -14,12 +14,15 @@ import (
 
 // labPair is a server in h1 and a client tunnel from h2, both with Encrypt
 // set as asked.
-func labPair(t testing.TB, encrypt bool) (lab *netlab.Lab, srv, cli *labNode, iface string) {
+func labPair(t testing.TB, encrypt bool, ipv4 ...netip.Prefix) (lab *netlab.Lab, srv, cli *labNode, iface string) {
 	lab = netlab.New(t, netlab.Config{Hosts: 2})
 	pki := newPKI(t, labNetwork)
 	h1, h2 := lab.Host("h1"), lab.Host("h2")
 	scfg, ccfg := labConfig(t, h1, pki, "1/16", 1), labConfig(t, h2, pki, "2/16", 2)
 	scfg.Encrypt, ccfg.Encrypt = encrypt, encrypt
+	if len(ipv4) == 2 {
+		scfg.IPv4, ccfg.IPv4 = ipv4[0], ipv4[1]
+	}
 	srv, cli = startNode(t, h1, scfg), startNode(t, h2, ccfg)
 	if err := srv.mgr.Serve(context.Background(), TCP, 1194); err != nil {
 		t.Fatal(err)
@@ -32,15 +35,19 @@ func labPair(t testing.TB, encrypt bool) (lab *netlab.Lab, srv, cli *labNode, if
 }
 
 // TestLabEncrypted: with encryption on, 2.6 peers negotiate an AEAD cipher
-// and the tunnel carries traffic.
+// and the tunnel carries traffic; IPv4 (--ifconfig) works across it.
 func TestLabEncrypted(t *testing.T) {
-	lab, _, cli, iface := labPair(t, true)
+	lab, _, cli, iface := labPair(t, true,
+		netip.MustParsePrefix("198.19.42.1/24"), netip.MustParsePrefix("198.19.42.2/24"))
 	up := cli.ev.wait(t, 20*time.Second, Connected, func(e Event) bool { return e.Tunnel == iface })
 	if up.Cipher == "" || up.Cipher == "none" {
 		t.Errorf("data cipher %q, want a real cipher", up.Cipher)
 	}
 	ll := linkLocal(t, lab.Host("h1"), TCP.Iface())
 	if _, err := cli.host.Ping(context.Background(), ll.String()+"%"+iface, 3); err != nil {
+		t.Error(err)
+	}
+	if _, err := cli.host.Ping(context.Background(), "198.19.42.1", 3); err != nil {
 		t.Error(err)
 	}
 }
