@@ -69,6 +69,7 @@ func (m *Manager) Open(cn string, addrs []Address) (string, error) {
 		return "", ErrStopped
 	}
 	m.clients[iface] = c
+	m.snap[iface] = Tunnel{Iface: iface, CN: cn}
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go m.runClient(c)
@@ -94,8 +95,8 @@ func (m *Manager) runClient(c *client) {
 	defer m.wg.Done()
 	ev := m.tryAddresses(c)
 	// Free the tap before telling: the reader may open a new tunnel at once.
-	m.setStats(c.iface, Counters{}, true)
 	m.mu.Lock()
+	delete(m.snap, c.iface)
 	delete(m.clients, c.iface)
 	m.mu.Unlock()
 	m.pool.Release(c.iface)
@@ -166,11 +167,11 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 				}
 				up = true
 				ctr = Counters{Since: time.Now()}
-				m.setStats(c.iface, ctr, false)
 				remote := msg.Remote
 				if !remote.IsValid() {
 					remote = addr.AddrPort
 				}
+				m.update(c.iface, func(t *Tunnel) { t.Up, t.Remote, t.Counters = true, remote, ctr })
 				m.emit(Event{Kind: Connected, Tunnel: c.iface, CN: c.cn, Remote: remote,
 					ExternalIP: facts.externalIP, Cipher: facts.cipher, Counters: ctr})
 			}
@@ -180,7 +181,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 		case openvpn.ByteCount:
 			if up {
 				ctr.In, ctr.Out = msg.In, msg.Out
-				m.setStats(c.iface, ctr, false)
+				m.update(c.iface, func(t *Tunnel) { t.Counters = ctr })
 				m.emit(Event{Kind: Stats, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort, Counters: ctr})
 			}
 		}

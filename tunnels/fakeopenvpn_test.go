@@ -179,6 +179,10 @@ func TestManagerServerEvents(t *testing.T) {
 	if st.CN != "2/16" || st.Counters.In != 100 || st.Counters.Out != 200 {
 		t.Errorf("stats: %+v", st)
 	}
+	ts := m.Tunnels()
+	if len(ts) != 1 || !ts[0].Server || ts[0].CN != "2/16" || ts[0].Serial != "2" || ts[0].Counters.Out != 200 {
+		t.Errorf("Tunnels() with one served peer: %+v", ts)
+	}
 	ref := nextEvent(t, m, PeerRefused)
 	if ref.CN != "4/16" || ref.Remote.String() != "[2001:db8:ff00::14]:5001" || ref.Reason != "serial 4 is revoked" {
 		t.Errorf("refused: %+v", ref)
@@ -186,6 +190,9 @@ func TestManagerServerEvents(t *testing.T) {
 	dis := nextEvent(t, m, PeerDisconnected)
 	if dis.CN != "2/16" || dis.Counters.In != 1000 || dis.Counters.Out != 2000 {
 		t.Errorf("disconnected: %+v", dis)
+	}
+	if ts := m.Tunnels(); len(ts) != 0 {
+		t.Errorf("Tunnels() after the disconnect: %+v", ts)
 	}
 	if err := m.Stop(); err != nil {
 		t.Fatal(err)
@@ -215,6 +222,9 @@ func TestManagerClientEvents(t *testing.T) {
 	st := nextEvent(t, m, Stats)
 	if st.Counters.In != 10 || st.Counters.Out != 20 {
 		t.Errorf("stats: %+v", st)
+	}
+	if ts := m.Tunnels(); len(ts) != 1 || ts[0].Iface != iface || !ts[0].Up || ts[0].Remote != good.AddrPort || ts[0].Counters.In < 10 {
+		t.Errorf("Tunnels() with one client tunnel: %+v", ts)
 	}
 	if err := m.Close(iface); err != nil {
 		t.Fatal(err)

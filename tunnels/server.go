@@ -130,7 +130,7 @@ func (m *Manager) runServer(s *server) {
 		case openvpn.ByteCount:
 			if c := s.peers[msg.CID]; c != nil {
 				c.counters.In, c.counters.Out = msg.In, msg.Out
-				m.setStats(iface+"/"+c.peer.CN, c.counters, false)
+				m.update(servedKey(iface, msg.CID), func(t *Tunnel) { t.Counters = c.counters })
 				m.emit(Event{Kind: Stats, Tunnel: iface, Server: true, CN: c.peer.CN,
 					Serial: c.peer.Serial, Remote: c.peer.Remote, Counters: c.counters})
 			}
@@ -138,8 +138,8 @@ func (m *Manager) runServer(s *server) {
 	}
 	<-s.proc.Done()
 	last := s.proc.LastLines()
-	for _, c := range s.peers {
-		m.setStats(iface+"/"+c.peer.CN, Counters{}, true)
+	for cid := range s.peers {
+		m.drop(servedKey(iface, cid))
 	}
 	m.mu.Lock()
 	if m.servers[s.proto] == s {
@@ -217,7 +217,10 @@ func (m *Manager) serverClient(s *server, c openvpn.Client) {
 	case "ESTABLISHED":
 		sv := &served{peer: peer, counters: Counters{Since: time.Now()}}
 		s.peers[c.CID] = sv
-		m.setStats(iface+"/"+peer.CN, sv.counters, false)
+		m.update(servedKey(iface, c.CID), func(t *Tunnel) {
+			*t = Tunnel{Iface: iface, Server: true, CN: peer.CN, Serial: peer.Serial, Up: true,
+				Remote: peer.Remote, Counters: sv.counters}
+		})
 		m.emit(Event{Kind: PeerConnected, Tunnel: iface, Server: true, CN: peer.CN,
 			Serial: peer.Serial, Remote: peer.Remote, Counters: sv.counters})
 	case "DISCONNECT":
@@ -233,11 +236,15 @@ func (m *Manager) serverClient(s *server, c openvpn.Client) {
 		if n, err := strconv.ParseUint(c.Env["bytes_sent"], 10, 64); err == nil {
 			ctr.Out = n
 		}
-		m.setStats(iface+"/"+peer.CN, Counters{}, true)
+		m.drop(servedKey(iface, c.CID))
 		m.emit(Event{Kind: PeerDisconnected, Tunnel: iface, Server: true, CN: peer.CN,
 			Serial: peer.Serial, Remote: peer.Remote, Counters: ctr})
 	}
 }
+
+// servedKey names a served peer in Manager.snap; the zero-padded id keeps
+// peers in connection order.
+func servedKey(iface string, cid int64) string { return fmt.Sprintf("%s/%012d", iface, cid) }
 
 // peerOf reads the client's identity from OpenVPN's environment.
 func peerOf(iface string, env map[string]string) Peer {
