@@ -194,11 +194,17 @@ func TestManagerServerEvents(t *testing.T) {
 	if ts := m.Tunnels(); len(ts) != 0 {
 		t.Errorf("Tunnels() after the disconnect: %+v", ts)
 	}
-	if err := m.Stop(); err != nil {
+	if err := m.Unserve(TCP); err != nil {
 		t.Fatal(err)
 	}
-	if ev, ok := <-m.Events(); ok && ev.Kind != Exited {
-		t.Errorf("after Stop: %+v", ev)
+	if ex := nextEvent(t, m, Exited); !ex.Server || ex.Tunnel != "re6stnet-tcp" {
+		t.Errorf("server exit: %+v", ex)
+	}
+	if err := m.Unserve(TCP); err == nil {
+		t.Error("second Unserve accepted")
+	}
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
 	}
 	want := []string{"create re6stnet-tcp", "up re6stnet-tcp 1500", "remove re6stnet-tcp"}
 	if got := taps.Ops(); !slices.Equal(got, want) {

@@ -269,3 +269,19 @@ func peerOf(iface string, env map[string]string) Peer {
 	}
 	return p
 }
+
+// Unserve stops the server for p and removes its tap; its Exited event
+// follows.
+func (m *Manager) Unserve(p Proto) error {
+	m.mu.Lock()
+	s := m.servers[p]
+	m.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("unserve %s: not served", p)
+	}
+	s.proc.Stop(stopGrace)
+	m.mu.Lock()
+	delete(m.taps, p.Iface())
+	m.mu.Unlock()
+	return m.cfg.Taps.Remove(p.Iface())
+}
