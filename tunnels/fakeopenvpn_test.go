@@ -14,10 +14,10 @@ import (
 	"time"
 )
 
-// TestHelperOpenVPN is not a test: Managers in unit tests run the test
+// TestStandInOpenVPN is not a test: Managers in unit tests run the test
 // binary through it as a stand-in openvpn that follows a fixed script on
 // its management interface and checks the commands it gets.
-func TestHelperOpenVPN(t *testing.T) {
+func TestStandInOpenVPN(t *testing.T) {
 	if os.Getenv("FAKE_OPENVPN") == "" {
 		t.Skip("stand-in openvpn for the Manager unit tests")
 	}
@@ -114,7 +114,7 @@ func fakeClient(args []string, send func(...string)) int {
 	return 4
 }
 
-// fakeManager is a Manager whose openvpn is TestHelperOpenVPN.
+// fakeManager is a Manager whose openvpn is TestStandInOpenVPN.
 func fakeManager(t *testing.T, admit func(Peer) error) (*Manager, *fakeTaps, *logRecords) {
 	logs := newLogRecords()
 	ca, cert, key := files(t)
@@ -123,7 +123,7 @@ func fakeManager(t *testing.T, admit func(Peer) error) (*Manager, *fakeTaps, *lo
 		OpenVPN: os.Args[0], RunDir: t.TempDir(), CA: ca, Cert: cert, Key: key, DH: ca,
 		MaxClients: 2, ClientCount: 2, Taps: taps, Admit: admit, Log: slog.New(logs),
 		Command: func(ctx context.Context, name string, args ...string) *exec.Cmd {
-			cmd := exec.CommandContext(ctx, name, append([]string{"-test.run=^TestHelperOpenVPN$", "--"}, args...)...)
+			cmd := exec.CommandContext(ctx, name, append([]string{"-test.run=^TestStandInOpenVPN$", "--"}, args...)...)
 			cmd.Env = append(os.Environ(), "FAKE_OPENVPN=1")
 			return cmd
 		},
