@@ -188,10 +188,11 @@ func (p *Process) logLine(line string) {
 	p.log.Log(context.Background(), levelOf(line), line)
 }
 
-// levelOf grades an openvpn log line: its stdout carries no level.
+// levelOf grades an openvpn log line: its stdout carries no level. At
+// --verb 4 most lines are routine, so only milestones are Info.
 func levelOf(line string) slog.Level {
 	switch {
-	case strings.HasPrefix(line, "  "): // option dump at --verb 4
+	case strings.HasPrefix(line, "  "): // option dump
 		return slog.LevelDebug
 	case strings.Contains(line, "fatal error") || strings.HasPrefix(line, "Options error"):
 		return slog.LevelError
@@ -199,11 +200,20 @@ func levelOf(line string) slog.Level {
 		strings.Contains(line, "Error") || strings.Contains(line, "AUTH_FAILED"):
 		// A peer's failure is the tunnel's problem, not the node's.
 		return slog.LevelWarn
-	case strings.Contains(line, "MTU parms") || strings.Contains(line, "peer info:") ||
-		strings.HasPrefix(line, "MANAGEMENT:"):
-		return slog.LevelDebug
 	}
-	return slog.LevelInfo
+	for _, m := range milestones {
+		if strings.Contains(line, m) {
+			return slog.LevelInfo
+		}
+	}
+	return slog.LevelDebug
+}
+
+// milestones are the openvpn lines worth seeing without debug logs.
+var milestones = []string{
+	"Initialization Sequence Completed", "Peer Connection Initiated",
+	"Inactivity timeout", "process exiting", "client-instance exiting",
+	"Connection reset", "Listening for incoming", "Closing TUN/TAP",
 }
 
 // Name is the tunnel name given in the Spec.
