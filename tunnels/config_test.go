@@ -143,6 +143,7 @@ func TestLogFacts(t *testing.T) {
 		t.Errorf("reason %q", f.reason)
 	}
 	var g logFacts
+	g.scan("I", "OPTIONS IMPORT: tun-mtu set to 1000")
 	g.scan("I", "PUSH: Received control message: 'PUSH_REPLY,setenv-safe external_ip bogus'")
 	g.scan("I", "Data Channel MTU parms [ tun_mtu:x ]")
 	if g.externalIP.IsValid() || g.mtu != 0 {
