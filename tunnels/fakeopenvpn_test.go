@@ -14,10 +14,10 @@ import (
 	"time"
 )
 
-// TestHelperOpenVPN is not a test: Managers in unit tests run the test
+// TestStandInOpenVPN is not a test: Managers in unit tests run the test
 // binary through it as a stand-in openvpn that follows a fixed script on
 // its management interface and checks the commands it gets.
-func TestHelperOpenVPN(t *testing.T) {
+func TestStandInOpenVPN(t *testing.T) {
 	if os.Getenv("FAKE_OPENVPN") == "" {
 		t.Skip("stand-in openvpn for the Manager unit tests")
 	}
@@ -114,7 +114,7 @@ func fakeClient(args []string, send func(...string)) int {
 	return 4
 }
 
-// fakeManager is a Manager whose openvpn is TestHelperOpenVPN.
+// fakeManager is a Manager whose openvpn is TestStandInOpenVPN.
 func fakeManager(t *testing.T, admit func(Peer) error) (*Manager, *fakeTaps, *logRecords) {
 	logs := newLogRecords()
 	ca, cert, key := files(t)
@@ -123,7 +123,7 @@ func fakeManager(t *testing.T, admit func(Peer) error) (*Manager, *fakeTaps, *lo
 		OpenVPN: os.Args[0], RunDir: t.TempDir(), CA: ca, Cert: cert, Key: key, DH: ca,
 		MaxClients: 2, ClientCount: 2, Taps: taps, Admit: admit, Log: slog.New(logs),
 		Command: func(ctx context.Context, name string, args ...string) *exec.Cmd {
-			cmd := exec.CommandContext(ctx, name, append([]string{"-test.run=^TestHelperOpenVPN$", "--"}, args...)...)
+			cmd := exec.CommandContext(ctx, name, append([]string{"-test.run=^TestStandInOpenVPN$", "--"}, args...)...)
 			cmd.Env = append(os.Environ(), "FAKE_OPENVPN=1")
 			return cmd
 		},
@@ -179,6 +179,10 @@ func TestManagerServerEvents(t *testing.T) {
 	if st.CN != "2/16" || st.Counters.In != 100 || st.Counters.Out != 200 {
 		t.Errorf("stats: %+v", st)
 	}
+	ts := m.Tunnels()
+	if len(ts) != 1 || !ts[0].Server || ts[0].CN != "2/16" || ts[0].Serial != "2" || ts[0].Counters.Out != 200 {
+		t.Errorf("Tunnels() with one served peer: %+v", ts)
+	}
 	ref := nextEvent(t, m, PeerRefused)
 	if ref.CN != "4/16" || ref.Remote.String() != "[2001:db8:ff00::14]:5001" || ref.Reason != "serial 4 is revoked" {
 		t.Errorf("refused: %+v", ref)
@@ -187,11 +191,20 @@ func TestManagerServerEvents(t *testing.T) {
 	if dis.CN != "2/16" || dis.Counters.In != 1000 || dis.Counters.Out != 2000 {
 		t.Errorf("disconnected: %+v", dis)
 	}
-	if err := m.Stop(); err != nil {
+	if ts := m.Tunnels(); len(ts) != 0 {
+		t.Errorf("Tunnels() after the disconnect: %+v", ts)
+	}
+	if err := m.Unserve(TCP); err != nil {
 		t.Fatal(err)
 	}
-	if ev, ok := <-m.Events(); ok && ev.Kind != Exited {
-		t.Errorf("after Stop: %+v", ev)
+	if ex := nextEvent(t, m, Exited); !ex.Server || ex.Tunnel != "re6stnet-tcp" {
+		t.Errorf("server exit: %+v", ex)
+	}
+	if err := m.Unserve(TCP); err == nil {
+		t.Error("second Unserve accepted")
+	}
+	if err := m.Stop(); err != nil {
+		t.Fatal(err)
 	}
 	want := []string{"create re6stnet-tcp", "up re6stnet-tcp 1500", "remove re6stnet-tcp"}
 	if got := taps.Ops(); !slices.Equal(got, want) {
@@ -216,10 +229,13 @@ func TestManagerClientEvents(t *testing.T) {
 	if st.Counters.In != 10 || st.Counters.Out != 20 {
 		t.Errorf("stats: %+v", st)
 	}
+	if ts := m.Tunnels(); len(ts) != 1 || ts[0].Iface != iface || !ts[0].Up || ts[0].Remote != good.AddrPort || ts[0].Counters.In < 10 {
+		t.Errorf("Tunnels() with one client tunnel: %+v", ts)
+	}
 	if err := m.Close(iface); err != nil {
 		t.Fatal(err)
 	}
-	if ex := nextEvent(t, m, Exited); ex.Reason != "closed" || ex.Tunnel != iface {
+	if ex := nextEvent(t, m, Exited); ex.Reason != "closed" || ex.Tunnel != iface || ex.Counters.In < 10 {
 		t.Errorf("exited: %+v", ex)
 	}
 	// Only the bad address: Failed, with the reason from the log.
