@@ -75,6 +75,7 @@ type run struct {
 	hops     []Hop // index ttl-FirstHop
 	limit    int   // last hop limit worth probing
 	seq      uint16
+	sentOK   bool // a probe left: later send errors are the path's, not ours
 	packets  chan packet
 	readDone chan struct{}
 	names    chan nameResult

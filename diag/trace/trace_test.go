@@ -269,3 +269,38 @@ func TestSocketDeathEndsTrace(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestUnroutableDestinationIsAnError(t *testing.T) {
+	f := newFakePath(3, constRTT(time.Millisecond))
+	f.sendErr = syscall.ENETUNREACH
+	_, err := (&Tracer{dial: f.dial}).Run(context.Background(), Config{Dst: testDst}, nil)
+	if !errors.Is(err, syscall.ENETUNREACH) || !strings.Contains(err.Error(), "route") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// In mtr mode, a path that grows between rounds is followed.
+func TestRoundsFollowALongerPath(t *testing.T) {
+	f := newFakePath(3, constRTT(time.Millisecond))
+	ch := make(chan Hop)
+	done := make(chan []Hop)
+	go func() {
+		hops, err := (&Tracer{dial: f.dial}).Run(context.Background(), Config{Dst: testDst, Rounds: 2, Interval: time.Millisecond}, ch)
+		if err != nil {
+			t.Error(err)
+		}
+		close(ch)
+		done <- hops
+	}()
+	for h := range ch {
+		if h.Round == 1 && h.TTL == 3 {
+			f.mu.Lock()
+			f.length = 5 // two more routers appear
+			f.mu.Unlock()
+		}
+	}
+	hops := <-done
+	if got, want := addrs(hops), wantPath(5); got != want {
+		t.Fatalf("got %s want %s", got, want)
+	}
+}
