@@ -91,7 +91,7 @@ func (d *Doctor) forwarding() bool {
 }
 
 // uplinks are the interfaces that carry a plain default route or any route
-// learned from router advertisements.
+// learned from router advertisements: where advertisements matter.
 func uplinks(routes []system.Route) map[string]bool {
 	up := map[string]bool{}
 	for _, r := range routes {
@@ -116,6 +116,15 @@ func checkForwarding(ctx context.Context, d *Doctor) Result {
 		return result(Error, err.Error())
 	}
 	up := uplinks(routes)
+	if len(up) == 0 {
+		// No default route at all: maybe the RA one already expired, so
+		// every interface that could have learned it is a suspect.
+		for _, l := range links {
+			if l.Up && l.Name != "lo" && !d.isRe6stIface(l.Name) {
+				up[l.Name] = true
+			}
+		}
+	}
 	details := []string{"all: forwarding=" + all}
 	var bad []string
 	var fixes []Fix

@@ -45,7 +45,7 @@ func runCheck(t *testing.T, d *Doctor, id string) Result {
 
 func uplinkSys(rs ...system.Route) *fakeSys {
 	s := newFakeSys(rs...)
-	s.links = []system.Link{{Name: "lo", MTU: 65536}, {Name: "eth0", MTU: 1500}, {Name: "re6stnet1", MTU: 1500}}
+	s.links = []system.Link{{Name: "lo", MTU: 65536, Up: true}, {Name: "eth0", MTU: 1500, Up: true}, {Name: "re6stnet1", MTU: 1500, Up: true}}
 	for k, v := range map[string]string{
 		"net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.eth0.forwarding": "1", "net.ipv6.conf.eth0.accept_ra": "1",
 		"net.ipv6.conf.re6stnet1.forwarding": "1", "net.ipv6.conf.re6stnet1.accept_ra": "0",
@@ -145,9 +145,23 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 		t.Fatalf("after revert accept_ra=%s changes %v", v, a.Changes())
 	}
 
+	t.Run("expired-ra-route", func(t *testing.T) {
+		// No default route left: eth0 is still suspected.
+		if r := runCheck(t, &Doctor{Sys: uplinkSys()}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"accept-ra-2:eth0"}) {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
+	t.Run("static-uplink", func(t *testing.T) {
+		sys := uplinkSys()
+		sys.sysctl["net.ipv6.conf.eth0.accept_ra"] = "0"
+		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != OK {
+			t.Fatalf("got %s", r.Status)
+		}
+	})
 	t.Run("forwarding-off", func(t *testing.T) {
 		sys := uplinkSys()
 		sys.sysctl["net.ipv6.conf.all.forwarding"] = "0"
+		sys.sysctl["net.ipv6.conf.eth0.forwarding"] = "0"
 		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"forwarding"}) {
 			t.Fatalf("got %s %v", r.Status, fixIDs(r))
 		}
