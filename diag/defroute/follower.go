@@ -52,10 +52,14 @@ type Follower struct {
 }
 
 // Start installs the route (if re6st has a default) and follows re6st's
-// default route until Revert is called; ctx bounds only the start.
+// default route until Revert is called; ctx bounds only the start. Never
+// use it on a re6st gateway, whose plain default route is what it exports.
 func Start(ctx context.Context, k Kernel, cfg Config) (*Follower, error) {
 	if !cfg.Network.IsValid() || !cfg.Network.Addr().Is6() || cfg.Network.Bits() == 0 {
 		return nil, fmt.Errorf("defroute: re6st network %v is not an IPv6 prefix such as 2001:db8:42::/48", cfg.Network)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	f := &Follower{k: k, net: cfg.Network.Masked(), metric: cfg.Metric, log: cfg.Log, now: cfg.now, done: make(chan struct{})}
 	if f.log == nil {

@@ -56,6 +56,11 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 		return result(Skip, fmt.Sprintf("no re6st default route (default from %v): no gateway announces one yet", network), details...)
 	}
 	gw := re6st[0]
+	if d.Node.Gateway {
+		// A gateway exports its plain default into re6st: copying re6st's
+		// default there would loop traffic back into the overlay.
+		return result(OK, "this node is a re6st gateway: its own default route is the one it exports", details...)
+	}
 	fix := &re6stDefaultFix{sys: d.Sys, network: network, log: d.Log}
 	if len(plain) == 0 {
 		r := result(OK, fmt.Sprintf("only traffic from %v uses re6st's gateway %v; there is no other default route", network, gw.Via), details...)

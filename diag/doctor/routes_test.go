@@ -67,11 +67,12 @@ func TestDefaultRoute(t *testing.T) {
 		{"only-re6st", network, []system.Route{re6st("fe80::a")}, OK, []string{"re6st-default"}},
 		{"re6st-is-default", network, []system.Route{ra("eth0"), re6st("fe80::a"),
 			{Dst: anyDst, Via: netip.MustParseAddr("fe80::a"), Dev: "re6stnet1", Table: 254, Metric: 1023, Proto: 4, Type: 1}}, OK, nil},
+		{"gateway", network, []system.Route{ra("eth0"), re6st("fe80::a")}, OK, nil},
 		{"no-re6st-default", network, []system.Route{ra("eth0")}, Skip, nil},
 		{"no-network", netip.Prefix{}, []system.Route{ra("eth0"), re6st("fe80::a")}, Skip, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Doctor{Sys: uplinkSys(tt.routes...), Node: Node{Network: tt.net}}
+			d := &Doctor{Sys: uplinkSys(tt.routes...), Node: Node{Network: tt.net, Gateway: tt.name == "gateway"}}
 			r := runCheck(t, d, "default-route")
 			if r.Status != tt.status || !slices.Equal(fixIDs(r), tt.fixes) {
 				t.Fatalf("got %s %v, want %s %v", r.Status, fixIDs(r), tt.status, tt.fixes)
