@@ -171,6 +171,9 @@ func (f *Follower) reconcile() error {
 		}
 		f.recordLocked("delete-route", cur, "no re6st default route")
 		f.installed = nil
+		if err := f.restoreLocked(); err != nil {
+			return f.failLocked(err)
+		}
 	case ok && (!present || cur.Via != gw.Via || cur.Dev != gw.Dev || cur.Proto != system.ProtoStatic):
 		w := f.want(gw)
 		if err := f.k.ReplaceRoute(w); err != nil {
@@ -263,12 +266,23 @@ func (f *Follower) Revert(ctx context.Context) error {
 		f.recordLocked("delete-route", cur, "revert")
 	}
 	f.installed = nil
-	if d := f.displaced; d != nil && f.touched {
-		if err := f.k.AddRoute(*d); err != nil {
-			return fmt.Errorf("defroute: revert: restore %v: %w", d, err)
-		}
-		f.changes = append(f.changes, diag.Change{Time: f.now(), Action: "add-route", Object: d.String(), After: d.String()})
-		f.log.Info("default route restored", "route", d.String())
+	if err := f.restoreLocked(); err != nil {
+		return fmt.Errorf("defroute: revert: %w", err)
 	}
+	return nil
+}
+
+// restoreLocked puts back the route ours replaced, if it did.
+func (f *Follower) restoreLocked() error {
+	d := f.displaced
+	if d == nil || !f.touched {
+		return nil
+	}
+	if err := f.k.AddRoute(*d); err != nil {
+		return fmt.Errorf("restore %v: %w", d, err)
+	}
+	f.touched = false
+	f.changes = append(f.changes, diag.Change{Time: f.now(), Action: "add-route", Object: d.String(), After: d.String()})
+	f.log.Info("default route restored", "route", d.String())
 	return nil
 }
