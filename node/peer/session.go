@@ -1,0 +1,107 @@
+package peer
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+)
+
+const (
+	// liveness is how long a peer may leave a message unanswered before
+	// it counts as gone and the next send starts a new handshake.
+	liveness = 60 * time.Second
+	// hello0Interval limits certificate hellos to one per peer per minute.
+	hello0Interval = 60 * time.Second
+	secretLen      = 20
+)
+
+// newSecret returns a session secret: microseconds since the epoch, then
+// 12 random bytes. A newer secret compares greater byte-wise, which is how
+// two crossing offers agree on one.
+func newSecret(now time.Time, rand io.Reader) ([]byte, error) {
+	s := make([]byte, secretLen)
+	binary.BigEndian.PutUint64(s, uint64(now.UnixMicro()))
+	if _, err := io.ReadFull(rand, s[8:]); err != nil {
+		return nil, fmt.Errorf("session secret: %w", err)
+	}
+	return s, nil
+}
+
+// session is the protocol state with one peer.
+type session struct {
+	prefix string
+
+	cert     *x509.Certificate // verified; nil until the peer sent it
+	pub      *rsa.PublicKey
+	serial   *big.Int
+	stopDate time.Time // the peer is forgotten at its certificate's notAfter
+
+	key []byte // HMAC secret of the current session
+	// recvSeq is the highest data seqno accepted; sendSeq the last sent.
+	recvSeq, sendSeq uint32
+	// confirmed: the peer answered since our last unanswered message.
+	// Otherwise unanswered is when that message left (zero: none yet).
+	confirmed  bool
+	unanswered time.Time
+
+	hello0After   time.Time
+	protocol      uint64 // the peer's protocol for this session
+	helloProtocol uint64 // the peer's protocol from its last hello
+	version       []byte // network version the peer is known to hold
+}
+
+func (s *session) connected(now time.Time) bool {
+	return s.confirmed || (!s.unanswered.IsZero() && now.Before(s.unanswered.Add(liveness)))
+}
+
+// startSession installs a secret we offer: pending until the peer uses it.
+func (s *session) startSession(key []byte) {
+	s.key = key
+	s.recvSeq, s.sendSeq = 2, 2
+	s.confirmed, s.unanswered = false, time.Time{}
+	s.protocol = s.helloProtocol
+}
+
+// acceptSession installs a secret the peer offered, if newer than ours.
+func (s *session) acceptSession(key []byte) error {
+	if bytes.Compare(key, s.key) <= 0 {
+		return fmt.Errorf("offered secret is not newer than the current one")
+	}
+	s.key = key
+	s.recvSeq, s.sendSeq = 2, 2
+	s.confirmed, s.unanswered = true, time.Time{}
+	s.protocol = s.helloProtocol
+	return nil
+}
+
+// encode wraps a payload into the next data message.
+func (s *session) encode(payload []byte) []byte {
+	s.sendSeq++
+	return encodeData(s.key, s.sendSeq, payload)
+}
+
+// sent arms the liveness timer after a non-empty message.
+func (s *session) sent(now time.Time) {
+	if s.confirmed || s.unanswered.IsZero() {
+		s.confirmed, s.unanswered = false, now
+	}
+}
+
+// decode accepts a data message with a valid HMAC and a fresh seqno.
+func (s *session) decode(msg []byte) ([]byte, error) {
+	seq, payload, err := decodeData(s.key, msg)
+	if err != nil {
+		return nil, err
+	}
+	if seq <= s.recvSeq {
+		return nil, fmt.Errorf("seqno %d replayed (last %d)", seq, s.recvSeq)
+	}
+	s.recvSeq = seq
+	s.confirmed = true
+	return payload, nil
+}
