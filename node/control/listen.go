@@ -75,6 +75,10 @@ func checkStale(path string) error {
 	return nil // stale: the rename in Listen replaces it
 }
 
+// Addr returns the socket's address under its final name (it was bound
+// under a temporary one).
+func (l *Listener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
 // Path returns the socket's path.
 func (l *Listener) Path() string { return l.path }
 
