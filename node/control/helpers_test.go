@@ -64,7 +64,7 @@ func (e *testEngine) Rebootstrap(ctx context.Context) error {
 // serve runs a server for eng on a fresh socket until the test ends and
 // returns the socket path and a function that stops the server and
 // waits for Serve to return.
-func serve(t *testing.T, eng Engine, opts func(*Server)) (string, func()) {
+func serve(t testing.TB, eng Engine, opts func(*Server)) (string, func()) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "c.sock")
 	ln, err := Listen(path)
@@ -92,7 +92,7 @@ func serve(t *testing.T, eng Engine, opts func(*Server)) (string, func()) {
 	return path, stop
 }
 
-func dial(t *testing.T, path string) *Client {
+func dial(t testing.TB, path string) *Client {
 	t.Helper()
 	c, err := Dial(path)
 	if err != nil {

@@ -341,3 +341,30 @@ func TestListenCloseKeepsReplacement(t *testing.T) {
 		t.Errorf("closing the old listener removed the new socket: %v", err)
 	}
 }
+
+// A client that reads nothing for WriteTimeout is disconnected, and its
+// subscription in the engine ends.
+func TestStuckClientDisconnected(t *testing.T) {
+	eng := newTestEngine(100000)
+	path, _ := serve(t, eng, func(s *Server) { s.WriteTimeout = 100 * time.Millisecond })
+	r := rawDial(t, path)
+	r.hello()
+	r.send(`{"id":2,"op":"subscribe"}`)
+	if rep, ok := r.next(); !ok || rep.End {
+		t.Fatalf("subscribe answered %+v", rep)
+	}
+	for i := range 50000 {
+		eng.bus.Publish(logEvent(i))
+	}
+	waitEnded(t, eng, 0)
+	// The last line may be cut where the write timed out: read lines raw.
+	r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for r.sc.Scan() {
+		if strings.Contains(r.sc.Text(), `"end":true`) {
+			t.Fatalf("stream ended normally; want the connection dropped")
+		}
+	}
+	if err := r.sc.Err(); err != nil {
+		t.Fatalf("read: %v; want the server to hang up", err)
+	}
+}

@@ -14,16 +14,40 @@ import (
 type stream[T any] struct {
 	mu     sync.Mutex
 	out    chan T
-	closed bool // guarded by mu
+	closed bool        // guarded by mu
+	stop   func() bool // guarded by mu; unregisters the caller's ctx hook
 }
 
 func (s *stream[T]) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.out)
+	s.closeLocked()
+}
+
+func (s *stream[T]) closeLocked() {
+	if s.closed {
+		return
 	}
+	s.closed = true
+	close(s.out)
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+// endWith ends the stream (and the request id) when ctx ends.
+func (s *stream[T]) endWith(ctx context.Context, c *Client, id uint64) {
+	stop := context.AfterFunc(ctx, func() {
+		c.cancel(id)
+		s.close()
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		stop()
+		return
+	}
+	s.stop = stop
 }
 
 // offer sends v if there is room and reports whether there was.
@@ -53,8 +77,7 @@ func (s *stream[T]) lag(last T) {
 	default:
 	}
 	s.out <- last
-	s.closed = true
-	close(s.out)
+	s.closeLocked()
 }
 
 // Subscribe implements Engine: the node's events, with the engine's lag
@@ -81,10 +104,7 @@ func (c *Client) Subscribe(ctx context.Context) <-chan state.Event {
 		s.close()
 		return s.out
 	}
-	context.AfterFunc(ctx, func() {
-		c.cancel(id)
-		s.close()
-	})
+	s.endWith(ctx, c, id)
 	return s.out
 }
 
@@ -106,10 +126,7 @@ func (c *Client) StartTrace(ctx context.Context, dst string) (<-chan state.Hop, 
 	if err := c.open(ctx, id, Request{Op: OpTrace, Arg: dst}, cl); err != nil {
 		return nil, err
 	}
-	context.AfterFunc(ctx, func() {
-		c.cancel(id)
-		s.close()
-	})
+	s.endWith(ctx, c, id)
 	return s.out, nil
 }
 

@@ -36,23 +36,46 @@ type Config struct {
 	OnChange func([]Entry)
 	// Rand picks external ports; a seeded one when nil.
 	Rand *rand.Rand
+	// Discover, when set, finds the gateway again after a renewal
+	// failed, as when the router restarted and serves UPnP elsewhere;
+	// [Discover] is the usual choice.
+	Discover func(context.Context) (Gateway, error)
 }
 
 // Mapper holds the mappings of a node's ports on one gateway.
 type Mapper struct {
-	gw  Gateway
 	cfg Config
 	log *slog.Logger
 
-	mu       sync.Mutex
-	ext      netip.Addr // guarded by mu
-	mapped   []uint16   // external port per cfg.Ports entry, 0 if unmapped; guarded by mu
-	permOnly bool       // guarded by mu
+	// op serialises the exchanges with the gateway (renewal, Close) and
+	// guards gw, permOnly and closed.
+	op       sync.Mutex
+	gw       Gateway
+	permOnly bool
+	closed   bool
+
+	mu     sync.Mutex // guards ext and mapped, so Entries never waits on the network
+	ext    netip.Addr
+	mapped []uint16 // external port per cfg.Ports entry, 0 if unmapped
+}
+
+// Start finds the gateway and maps every port on it, finding it again
+// when a renewal fails. The caller runs Run and, at the end, Close.
+func Start(ctx context.Context, cfg Config) (*Mapper, error) {
+	if cfg.Discover == nil {
+		cfg.Discover = Discover
+	}
+	gw, err := cfg.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Map(ctx, gw, cfg)
 }
 
 // Map maps every port on gw and returns the mapper holding them. On
 // error, whatever was mapped is removed again.
 func Map(ctx context.Context, gw Gateway, cfg Config) (*Mapper, error) {
+	cfg.Ports = slices.Clone(cfg.Ports)
 	for i, p := range cfg.Ports {
 		proto, err := checkProto(p.Proto)
 		if err != nil {
@@ -119,53 +142,94 @@ func (m *Mapper) Run(ctx context.Context) {
 }
 
 // Close removes every mapping, and returns the first error met; it
-// tries them all regardless.
+// tries them all regardless. Run renews nothing after Close.
 func (m *Mapper) Close(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.op.Lock()
+	defer m.op.Unlock()
+	m.closed = true
 	var errs []error
 	for i, p := range m.cfg.Ports {
-		if m.mapped[i] == 0 {
+		port := m.port(i)
+		if port == 0 {
 			continue
 		}
-		if err := m.gw.Delete(ctx, p.Proto, m.mapped[i]); err != nil {
+		if err := m.gw.Delete(ctx, p.Proto, port); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		m.log.Info("port mapping removed", "port", p.String(), "external", m.mapped[i])
-		m.mapped[i] = 0
+		m.log.Info("port mapping removed", "port", p.String(), "external", port)
+		m.setPort(i, 0)
 	}
 	return errors.Join(errs...)
 }
 
-// refresh learns the external address and (re)adds every mapping, and
-// reports whether the entries changed.
+// refresh renews the mappings, or after a failure finds the gateway
+// again when it can, and reports whether the entries changed.
 func (m *Mapper) refresh(ctx context.Context) (bool, error) {
+	m.op.Lock()
+	defer m.op.Unlock()
+	if m.closed {
+		return false, nil
+	}
+	changed, err := m.renewOp(ctx)
+	if err == nil || m.cfg.Discover == nil {
+		return changed, err
+	}
+	gw, derr := m.cfg.Discover(ctx)
+	if derr != nil {
+		return changed, fmt.Errorf("%w; and finding the gateway again: %w", err, derr)
+	}
+	m.log.Info("gateway found again after a failed renewal", "err", err)
+	// The old gateway's mappings cannot be reached any more; their
+	// leases end them.
+	m.gw, m.permOnly = gw, false
+	m.mu.Lock()
+	clear(m.mapped)
+	m.mu.Unlock()
+	c2, err := m.renewOp(ctx)
+	return changed || c2, err
+}
+
+// renewOp learns the external address and (re)adds every mapping.
+func (m *Mapper) renewOp(ctx context.Context) (bool, error) {
 	ext, err := m.gw.ExternalIP(ctx)
 	if err != nil {
 		return false, err
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	changed := ext != m.ext
 	m.ext = ext
+	m.mu.Unlock()
 	for i, p := range m.cfg.Ports {
-		port, err := m.mapLocked(ctx, p, m.mapped[i])
+		had := m.port(i)
+		port, err := m.mapOp(ctx, p, had)
 		if err != nil {
 			return changed, err
 		}
-		if port != m.mapped[i] {
+		if port != had {
 			m.log.Info("port mapped", "port", p.String(), "external", netip.AddrPortFrom(ext, port))
 			changed = true
 		}
-		m.mapped[i] = port
+		m.setPort(i, port)
 	}
 	return changed, nil
 }
 
-// mapLocked maps p, on the port it had when it had one, else on random
+func (m *Mapper) port(i int) uint16 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mapped[i]
+}
+
+func (m *Mapper) setPort(i int, port uint16) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mapped[i] = port
+}
+
+// mapOp maps p, on the port it had when it had one, else on random
 // ports until one is free.
-func (m *Mapper) mapLocked(ctx context.Context, p Port, had uint16) (uint16, error) {
+func (m *Mapper) mapOp(ctx context.Context, p Port, had uint16) (uint16, error) {
 	port := had
 	for try := 0; try < portTries; try++ {
 		if port == 0 {

@@ -194,3 +194,51 @@ func TestRunRenews(t *testing.T) {
 	}
 	m.Close(context.Background())
 }
+
+// After the router restarted elsewhere, Run finds it again and maps anew.
+func TestRunRediscovers(t *testing.T) {
+	a, b := newFakeGateway(), newFakeGateway()
+	b.ext = netip.MustParseAddr("198.18.0.3")
+	c := cfg()
+	c.Refresh = 5 * time.Millisecond
+	c.Discover = func(context.Context) (Gateway, error) { return b, nil }
+	changes := make(chan []Entry, 100)
+	c.OnChange = func(es []Entry) { changes <- es }
+	m, err := Map(context.Background(), a, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.set(func(g *fakeGateway) { g.fail = errGone })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	select {
+	case es := <-changes:
+		if len(es) != 2 || es[0].Addr.Addr() != b.ext {
+			t.Errorf("entries after rediscovery %v, want two on %s", es, b.ext)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change reported after the gateway moved")
+	}
+	cancel()
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.maps) != 0 {
+		t.Errorf("new gateway keeps %v after Close", b.maps)
+	}
+}
+
+func TestMapKeepsCallersPorts(t *testing.T) {
+	c := cfg()
+	m, err := Map(context.Background(), newFakeGateway(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	if c.Ports[1].Proto != "TCP" {
+		t.Errorf("Map changed the caller's ports: %v", c.Ports)
+	}
+}
