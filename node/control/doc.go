@@ -11,6 +11,18 @@
 // ends a stream or command early. Errors travel as text, written for a
 // person to act on.
 //
+// A session, client lines marked >, server lines <:
+//
+//	> {"id":1,"op":"hello","protocol":"re6st-control","version":1}
+//	< {"id":1,"end":true,"hello":{"protocol":"re6st-control","version":1}}
+//	> {"id":2,"op":"subscribe"}
+//	< {"id":2}
+//	< {"id":2,"event":{"kind":"status","time":"…","status":{"phase":"connected","since":"…"}}}
+//	> {"id":3,"op":"kill_tunnel","arg":"re6stnet-tcp/2001:db8:42::/48"}
+//	< {"id":3,"end":true,"error":"kill tunnel …: no such tunnel; …"}
+//	> {"id":4,"op":"cancel","cancel":2}
+//	< {"id":2,"end":true}
+//
 // The server never lets a client slow the node: each subscription reads
 // the engine's own lag-bounded channel, and a client that stops reading
 // falls behind there, receives the lagged event and loses its stream.

@@ -141,8 +141,9 @@ func (m *Mapper) Run(ctx context.Context) {
 	}
 }
 
-// Close removes every mapping, and returns the first error met; it
-// tries them all regardless. Run renews nothing after Close.
+// Close removes every mapping, and returns the errors met; it tries them
+// all regardless. A mapping it cannot remove (the gateway is gone) ends
+// with its lease. Run renews nothing after Close.
 func (m *Mapper) Close(ctx context.Context) error {
 	m.op.Lock()
 	defer m.op.Unlock()
