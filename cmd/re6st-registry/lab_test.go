@@ -124,6 +124,8 @@ func TestLabEnrollment(t *testing.T) {
 		out := h.Run(t, confBin, append([]string{"--registry", url, "-d", dir}, args...)...)
 		return finish(t, h, dir, out, url)
 	}
+	// --is-needed: a host outside the network needs enrolling (status 0).
+	lab.Host("h2").Run(t, confBin, "--registry", url, "--is-needed")
 	m2 := enroll(lab.Host("h2"), "--anonymous")
 	m3 := enroll(lab.Host("h3"), "--anonymous", "-r", "title", "lab")
 
@@ -160,6 +162,16 @@ func TestLabEnrollment(t *testing.T) {
 		t.Fatalf("re6st-conf with token: %v\n%s", err, out4.String())
 	}
 	m4 := finish(t, h4, dir4, out4.String(), url)
+
+	// Once its route to the network uses its own re6st address, it does
+	// not need enrolling any more (status 1).
+	h3 := lab.Host("h3")
+	h3.Run(t, "ip", "-6", "addr", "add", m3.id.Addr.String()+"/128", "dev", "lo")
+	h3.Run(t, "ip", "-6", "route", "add", m3.id.CA.Prefix.String(), "dev", "eth0", "src", m3.id.Addr.String())
+	isNeeded := h3.Command(context.Background(), confBin, "--registry", url, "--is-needed")
+	if out, err := isNeeded.CombinedOutput(); err == nil || isNeeded.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "re6st-conf:") {
+		t.Errorf("--is-needed on a member: %v\n%s", err, out)
+	}
 
 	members := []*member{m2, m3, m4}
 	seen := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"re6st-tui/node/identity"
@@ -44,10 +45,11 @@ type UDPNode struct {
 	conn       *net.UDPConn
 	dst        *net.UDPAddr
 	RoutesFunc func(ctx context.Context) ([]string, error)
-	// Dropped counts malformed replies.
-	mu      sync.Mutex
-	Dropped int
+	dropped    atomic.Int64
 }
+
+// Dropped counts the malformed replies skipped so far.
+func (n *UDPNode) Dropped() int64 { return n.dropped.Load() }
 
 // NewUDPNode opens the unbound socket used to reach the local node.
 func NewUDPNode(port int) (*UDPNode, error) {
@@ -80,9 +82,7 @@ func (n *UDPNode) Recv(deadline time.Time) (string, byte, string, error) {
 		}
 		p, code, text, err := ParseReply(buf[:k])
 		if err != nil {
-			n.mu.Lock()
-			n.Dropped++
-			n.mu.Unlock()
+			n.dropped.Add(1)
 			continue
 		}
 		return p, code, text, nil
