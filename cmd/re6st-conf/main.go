@@ -98,6 +98,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 		}
 		return nil
 	}
+	if err := e.CheckWritable(); err != nil {
+		return err
+	}
 	if err := e.WriteCA(); err != nil {
 		return err
 	}
@@ -106,9 +109,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 	}
 	subject, err := e.Subject(extra)
 	if err != nil {
-		return err
-	}
-	if err := e.CheckWritable(); err != nil {
 		return err
 	}
 	in := bufio.NewReader(stdin)
