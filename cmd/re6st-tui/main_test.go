@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"re6st-tui/node/state"
+	"re6st-tui/ui/fake"
+)
+
+func TestStatusJSON(t *testing.T) {
+	var buf bytes.Buffer
+	want := fake.New(fake.Typical(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))).Snapshot()
+	if err := writeJSON(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	var got state.State
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("status --json is not a State: %v", err)
+	}
+	if got.Identity != want.Identity || len(got.Kernel) != len(want.Kernel) || len(got.Tunnels) != len(want.Tunnels) {
+		t.Fatalf("round trip lost data: identity %+v, %d kernel routes", got.Identity, len(got.Kernel))
+	}
+}
+
+func TestStatusSummary(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writeSummary(&buf, fake.Typical(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "tunnels 8 up of 8") {
+		t.Fatalf("summary: %s", buf.String())
+	}
+}
+
+func TestArgs(t *testing.T) {
+	for _, args := range [][]string{nil, {"status", "--json"}, {"enroll"}} {
+		if err := run(args); !errors.Is(err, errNoEngine) {
+			t.Errorf("run(%q) = %v, want errNoEngine", args, err)
+		}
+	}
+	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {
+		t.Errorf("stray argument: %v", err)
+	}
+}

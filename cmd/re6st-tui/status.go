@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"re6st-tui/node/state"
+	"re6st-tui/ui/fake"
+)
+
+// statusCmd prints the node's snapshot: as JSON for scripts, or a short
+// summary for people.
+func statusCmd(args []string) error {
+	fs := flag.NewFlagSet("re6st-tui status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the whole snapshot as JSON")
+	useFake := fs.Bool("fake", false, "report on a made-up node")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*useFake {
+		return errNoEngine
+	}
+	st := fake.New(fake.Typical(time.Now())).Snapshot()
+	if *asJSON {
+		return writeJSON(os.Stdout, st)
+	}
+	return writeSummary(os.Stdout, st)
+}
+
+func writeJSON(w io.Writer, st state.State) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(st)
+}
+
+func writeSummary(w io.Writer, st state.State) error {
+	up := 0
+	for _, t := range st.Tunnels {
+		if t.State == state.TunnelUp {
+			up++
+		}
+	}
+	_, err := fmt.Fprintf(w, "%s %s (%s)\nstatus %s %s\ntunnels %d up of %d, %d babel routes, %d kernel routes\n",
+		st.Identity.Prefix, st.Identity.Address, st.Identity.Network, st.Status.Phase, st.Status.Reason,
+		up, len(st.Tunnels), len(st.Routes), len(st.Kernel))
+	return err
+}

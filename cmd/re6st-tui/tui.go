@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"golang.org/x/sync/errgroup"
+
+	"re6st-tui/ui"
+	"re6st-tui/ui/fake"
+)
+
+// errNoEngine is what the commands say until the node engine is wired in.
+var errNoEngine = errors.New("this build has no node engine yet: add --fake to run on a made-up node")
+
+// tuiCmd runs the dashboard.
+func tuiCmd(args []string) error {
+	fs := flag.NewFlagSet("re6st-tui", flag.ContinueOnError)
+	useFake := fs.Bool("fake", false, "show a made-up node instead of running one (for a look around)")
+	routes := fs.Int("fake-routes", 0, "with --fake: make up this many Babel routes (for load tests)")
+	peers := fs.Int("fake-peers", 100, "with --fake-routes: this many tunnels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unknown argument %q: subcommands are status and enroll", fs.Arg(0))
+	}
+	if !*useFake {
+		return errNoEngine
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st := fake.Typical(time.Now())
+	if *routes > 0 {
+		st = fake.Large(time.Now(), *routes, max(*peers, 1))
+	}
+	eng := fake.New(st)
+	return runDashboard(ctx, eng, func(ctx context.Context) error { return eng.Run(ctx, time.Second) })
+}
+
+// runDashboard runs the engine and the TUI together; quitting the TUI
+// stops the engine, and the engine stopping is shown in the TUI.
+func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return runEngine(gctx) })
+	g.Go(func() error {
+		defer cancel()
+		m := ui.New(gctx, eng, ui.Options{Now: time.Now()})
+		_, err := tea.NewProgram(m, tea.WithContext(gctx), tea.WithFPS(dashboardFPS)).Run()
+		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+			return nil // a signal ended us: not an error
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+// dashboardFPS caps redraws: the data changes about once a second, and
+// 30 frames a second still feel instant on a key while the renderer's
+// ticker wakes half as often as the default 60.
+const dashboardFPS = 30

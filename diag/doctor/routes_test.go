@@ -1,0 +1,184 @@
+package doctor
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"re6st-tui/diag/system"
+)
+
+var (
+	network = netip.MustParsePrefix("2001:db8:42::/48")
+	anyDst  = netip.MustParsePrefix("::/0")
+)
+
+func ra(dev string) system.Route {
+	return system.Route{Dst: anyDst, Via: netip.MustParseAddr("fe80::1"), Dev: dev, Table: 254, Metric: 1024, Proto: system.ProtoRA, Type: 1}
+}
+
+func re6st(via string) system.Route {
+	return system.Route{Dst: anyDst, Src: network, Via: netip.MustParseAddr(via), Dev: "re6stnet1", Table: 254, Metric: 1024, Proto: system.ProtoBabel, Type: 1}
+}
+
+func fixIDs(r Result) []string {
+	var ids []string
+	for _, f := range r.Fixes {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+func runCheck(t *testing.T, d *Doctor, id string) Result {
+	t.Helper()
+	r, ok := d.Run(context.Background(), id)
+	if !ok {
+		t.Fatalf("no check %s", id)
+	}
+	t.Logf("%s: %s: %s %v", id, r.Status, r.Summary, r.Details)
+	return r
+}
+
+func uplinkSys(rs ...system.Route) *fakeSys {
+	s := newFakeSys(rs...)
+	s.links = []system.Link{{Name: "lo", MTU: 65536}, {Name: "eth0", MTU: 1500}, {Name: "re6stnet1", MTU: 1500}}
+	for k, v := range map[string]string{
+		"net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.eth0.forwarding": "1", "net.ipv6.conf.eth0.accept_ra": "1",
+		"net.ipv6.conf.re6stnet1.forwarding": "1", "net.ipv6.conf.re6stnet1.accept_ra": "0",
+	} {
+		s.sysctl[k] = v
+	}
+	return s
+}
+
+func TestDefaultRoute(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		net    netip.Prefix
+		routes []system.Route
+		status Status
+		fixes  []string
+	}{
+		{"conflict", network, []system.Route{ra("eth0"), re6st("fe80::a")}, Warn, []string{"re6st-default", "accept-ra-2:eth0"}},
+		{"only-re6st", network, []system.Route{re6st("fe80::a")}, OK, []string{"re6st-default"}},
+		{"re6st-is-default", network, []system.Route{ra("eth0"), re6st("fe80::a"),
+			{Dst: anyDst, Via: netip.MustParseAddr("fe80::a"), Dev: "re6stnet1", Table: 254, Metric: 1023, Proto: 4, Type: 1}}, OK, nil},
+		{"no-re6st-default", network, []system.Route{ra("eth0")}, Skip, nil},
+		{"no-network", netip.Prefix{}, []system.Route{ra("eth0"), re6st("fe80::a")}, Skip, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Doctor{Sys: uplinkSys(tt.routes...), Node: Node{Network: tt.net}}
+			r := runCheck(t, d, "default-route")
+			if r.Status != tt.status || !slices.Equal(fixIDs(r), tt.fixes) {
+				t.Fatalf("got %s %v, want %s %v", r.Status, fixIDs(r), tt.status, tt.fixes)
+			}
+		})
+	}
+}
+
+func TestDefaultRouteFixAndRevert(t *testing.T) {
+	sys := uplinkSys(ra("eth0"), re6st("fe80::a"))
+	d := &Doctor{Sys: sys, Node: Node{Network: network}}
+	before := sys.table()
+	f, ok := runCheck(t, d, "default-route").Fix(Re6stDefaultFixID)
+	if !ok {
+		t.Fatal("no fix offered")
+	}
+	a, err := f.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runCheck(t, d, "default-route"); r.Status != OK {
+		t.Fatalf("after the fix: %s %s", r.Status, r.Summary)
+	}
+	sys.ReplaceRoute(re6st("fe80::b"))
+	deadline := time.Now().Add(5 * time.Second)
+	for runCheck(t, d, "default-route").Status != OK || !contains(sys.table(), "default via fe80::b dev re6stnet1 proto static metric 1023") {
+		if time.Now().After(deadline) {
+			t.Fatalf("fix did not follow:\n%s", sys.table())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.Revert(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sys.ReplaceRoute(re6st("fe80::a"))
+	if got := sys.table(); got != before {
+		t.Fatalf("revert left\n%s\nwant\n%s", got, before)
+	}
+	if len(a.Changes()) < 2 {
+		t.Errorf("changes %v", a.Changes())
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestForwardingAndAcceptRA(t *testing.T) {
+	sys := uplinkSys(ra("eth0"))
+	d := &Doctor{Sys: sys}
+	r := runCheck(t, d, "forwarding")
+	if r.Status != Warn || !slices.Equal(fixIDs(r), []string{"accept-ra-2:eth0"}) {
+		t.Fatalf("got %s %v", r.Status, fixIDs(r))
+	}
+	f, _ := r.Fix("accept-ra-2:eth0")
+	a, err := f.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys.sysctl["net.ipv6.conf.eth0.accept_ra"] != "2" {
+		t.Fatal("sysctl not set")
+	}
+	if r := runCheck(t, d, "forwarding"); r.Status != OK {
+		t.Fatalf("after fix: %s", r.Status)
+	}
+	if err := a.Revert(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Revert(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v := sys.sysctl["net.ipv6.conf.eth0.accept_ra"]; v != "1" || len(a.Changes()) != 2 {
+		t.Fatalf("after revert accept_ra=%s changes %v", v, a.Changes())
+	}
+
+	t.Run("forwarding-off", func(t *testing.T) {
+		sys := uplinkSys()
+		sys.sysctl["net.ipv6.conf.all.forwarding"] = "0"
+		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"forwarding"}) {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
+}
+
+func TestSubtrees(t *testing.T) {
+	sys := newFakeSys()
+	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != OK || sys.table() != "" {
+		t.Fatalf("got %s, table %q", r.Status, sys.table())
+	}
+	sys.addErr = syscall.EINVAL // what a kernel without CONFIG_IPV6_SUBTREES answers
+	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != Fail {
+		t.Fatalf("got %s", r.Status)
+	}
+	sys.addErr = syscall.EPERM
+	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != Error {
+		t.Fatalf("got %s", r.Status)
+	}
+}
+
+func TestUnderlayLoop(t *testing.T) {
+	remote := netip.MustParseAddr("2001:db8:ff00::12")
+	sys := newFakeSys()
+	node := Node{Interfaces: []string{"lo", "re6stnet1", "re6stnet2"}, Remotes: []Remote{{Tunnel: "re6stnet1", Addr: remote}}}
+	sys.get[remote] = system.Route{Dev: "eth0"}
+	if r := runCheck(t, &Doctor{Sys: sys, Node: node}, "underlay-loop"); r.Status != OK {
+		t.Fatalf("got %s", r.Status)
+	}
+	sys.get[remote] = system.Route{Dev: "re6stnet2"}
+	if r := runCheck(t, &Doctor{Sys: sys, Node: node}, "underlay-loop"); r.Status != Fail {
+		t.Fatalf("got %s", r.Status)
+	}
+}

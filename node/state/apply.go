@@ -1,0 +1,111 @@
+package state
+
+// MaxLogs bounds the log records a State keeps; older ones are dropped.
+const MaxLogs = 2000
+
+// Apply changes s as ev says, so that a client holding a Snapshot stays
+// current by applying every later Event in order. It reports whether ev
+// changed s; an event with its piece missing changes nothing.
+func (s *State) Apply(ev Event) bool {
+	switch ev.Kind {
+	case KindSnapshot:
+		return setIf(s, ev.Snapshot)
+	case KindIdentity:
+		return setIf(&s.Identity, ev.Identity)
+	case KindStatus:
+		return setIf(&s.Status, ev.Status)
+	case KindRegistry:
+		return setIf(&s.Registry, ev.Registry)
+	case KindCounters:
+		return s.applyCounters(ev.Counters)
+	case KindLog:
+		return s.appendLog(ev.Log)
+	}
+	return s.applyKeyed(ev)
+}
+
+func (s *State) applyKeyed(ev Event) bool {
+	switch ev.Kind {
+	case KindTunnel:
+		return upsert(&s.Tunnels, ev.Tunnel, ev.Removed, func(a, b Tunnel) bool { return a.ID == b.ID })
+	case KindNeighbour:
+		return upsert(&s.Neighbours, ev.Neighbour, ev.Removed, func(a, b Neighbour) bool {
+			return a.Addr == b.Addr && a.Iface == b.Iface
+		})
+	case KindRoute:
+		return upsert(&s.Routes, ev.Route, ev.Removed, func(a, b BabelRoute) bool {
+			return a.Prefix == b.Prefix && a.Src == b.Src && a.NextHop == b.NextHop && a.Iface == b.Iface
+		})
+	case KindSource:
+		return upsert(&s.Sources, ev.Source, ev.Removed, func(a, b Source) bool {
+			return a.Prefix == b.Prefix && a.Src == b.Src && a.RouterID == b.RouterID
+		})
+	case KindXRoute:
+		return upsert(&s.XRoutes, ev.XRoute, ev.Removed, func(a, b XRoute) bool {
+			return a.Prefix == b.Prefix && a.Src == b.Src
+		})
+	case KindKernel:
+		return upsert(&s.Kernel, ev.Kernel, ev.Removed, func(a, b KernelRoute) bool {
+			return a.Dst == b.Dst && a.Src == b.Src && a.Table == b.Table && a.Metric == b.Metric
+		})
+	case KindFinding:
+		return upsert(&s.Findings, ev.Finding, ev.Removed, func(a, b Finding) bool { return a.ID == b.ID })
+	}
+	return false
+}
+
+func setIf[T any](dst *T, v *T) bool {
+	if v == nil {
+		return false
+	}
+	*dst = *v
+	return true
+}
+
+// upsert replaces the item matching v, appends v when none does, or with
+// removed deletes the match. Linear: tables change a few items at a time.
+func upsert[T any](list *[]T, v *T, removed bool, same func(a, b T) bool) bool {
+	if v == nil {
+		return false
+	}
+	for i := range *list {
+		if !same((*list)[i], *v) {
+			continue
+		}
+		if removed {
+			*list = append((*list)[:i], (*list)[i+1:]...)
+		} else {
+			(*list)[i] = *v
+		}
+		return true
+	}
+	if removed {
+		return false
+	}
+	*list = append(*list, *v)
+	return true
+}
+
+func (s *State) applyCounters(cs []Counters) bool {
+	changed := false
+	for _, c := range cs {
+		for i := range s.Tunnels {
+			if s.Tunnels[i].ID == c.ID {
+				s.Tunnels[i].BytesIn, s.Tunnels[i].BytesOut = c.BytesIn, c.BytesOut
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+func (s *State) appendLog(r *LogRecord) bool {
+	if r == nil {
+		return false
+	}
+	s.Logs = append(s.Logs, *r)
+	if n := len(s.Logs); n > MaxLogs {
+		s.Logs = append(s.Logs[:0], s.Logs[n-MaxLogs:]...)
+	}
+	return true
+}

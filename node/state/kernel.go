@@ -1,0 +1,29 @@
+package state
+
+import "net/netip"
+
+// Route origins, from the kernel's rtm_protocol.
+const (
+	OriginBabel  = "babel"  // installed by the Babel speaker
+	OriginKernel = "kernel" // made by the kernel (connected prefixes)
+	OriginStatic = "static" // configured by hand or by a tool (boot, static)
+	OriginRA     = "ra"     // learnt from a router advertisement
+)
+
+// KernelRoute is an IPv6 route in the kernel, keyed by (Dst, Src, Table,
+// Metric) as the kernel keys them.
+type KernelRoute struct {
+	Dst     netip.Prefix `json:"dst"`
+	Src     netip.Prefix `json:"src"` // source prefix; zero when not source-specific
+	Via     netip.Addr   `json:"via"`
+	Dev     string       `json:"dev"`
+	Proto   string       `json:"proto"` // one of the Origin constants, or a number
+	Metric  int          `json:"metric"`
+	Table   int          `json:"table"`
+	PrefSrc netip.Addr   `json:"pref_src"`
+}
+
+// IsDefault reports whether r is a default route (::/0).
+func (r KernelRoute) IsDefault() bool {
+	return r.Dst.IsValid() && r.Dst.Bits() == 0
+}

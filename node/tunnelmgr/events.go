@@ -1,0 +1,122 @@
+package tunnelmgr
+
+import (
+	"context"
+	"time"
+
+	"re6st-tui/node/identity"
+	"re6st-tui/node/peer"
+)
+
+// ClientUp records that the client tunnel to prefix is up (OpenVPN's
+// route-up), at time at, with the server's certificate serial and through
+// the address at index addrIndex of those given to Open.
+func (m *Manager) ClientUp(ctx context.Context, prefix string, at time.Time, serial uint64, addrIndex int) {
+	c := m.conns[prefix]
+	if c == nil || at.Before(c.opened) {
+		m.cfg.Log.Info("ignoring stale tunnel-up notice", "peer", identity.CN(prefix))
+		return
+	}
+	if m.cfg.Revoked(serial) {
+		m.kill(prefix)
+		return
+	}
+	c.up, c.serial, c.upAddrIx = true, serial, addrIndex
+	if addrIndex > 0 && addrIndex < len(c.addrs) {
+		// Remember the address that worked as the peer's first choice.
+		m.cfg.Cache.AddPeer(ctx, prefix, peer.FormatAddresses(c.addrs[addrIndex:addrIndex+1], false), true)
+	} else {
+		m.cfg.Cache.Connecting(ctx, prefix, false)
+	}
+}
+
+// ClientExited records that the client tunnel to prefix ended. It reports
+// whether the tunnel had been up, which calls for a new round at once.
+func (m *Manager) ClientExited(prefix string) (wasUp bool) {
+	c := m.conns[prefix]
+	if c == nil {
+		return false
+	}
+	m.abortKiller(prefix, "")
+	delete(m.conns, prefix)
+	m.cfg.Tunnels.Close(c.iface) // frees the interface; the process is gone
+	return c.up
+}
+
+// ServerConnect decides on a client connecting to one of our servers. A
+// revoked serial is refused. Between two nodes only the tunnel from the
+// greater prefix to the smaller survives, so our own client tunnel to a
+// greater prefix gives way.
+func (m *Manager) ServerConnect(ctx context.Context, prefix, iface string, serial uint64) bool {
+	if m.cfg.Revoked(serial) {
+		return false
+	}
+	if m.served[prefix] == nil {
+		m.served[prefix] = map[string]uint64{}
+	}
+	m.served[prefix][iface] = serial
+	if m.conns[prefix] != nil && m.cfg.Prefix < prefix {
+		m.kill(prefix)
+		m.cfg.Cache.Connecting(ctx, prefix, false)
+	}
+	return true
+}
+
+// ServerDisconnect records that a served client left.
+func (m *Manager) ServerDisconnect(prefix, iface string) {
+	ifaces := m.served[prefix]
+	if ifaces == nil {
+		return
+	}
+	delete(ifaces, iface)
+	if len(ifaces) == 0 {
+		delete(m.served, prefix)
+	}
+	m.abortKiller(prefix, iface)
+}
+
+// ServedRevoked reports whether a served client's serial is revoked now.
+func (m *Manager) ServedRevoked() bool {
+	for _, ifaces := range m.served {
+		for _, serial := range ifaces {
+			if m.cfg.Revoked(serial) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// KillRevoked closes client tunnels whose server's serial is revoked.
+func (m *Manager) KillRevoked() {
+	for prefix, c := range m.conns {
+		if c.up && m.cfg.Revoked(c.serial) {
+			m.kill(prefix)
+		}
+	}
+}
+
+// AddressAnswer handles a peer's address list (code 1 with data): it goes
+// to the cache, and opens the tunnel when we had asked for it this round.
+func (m *Manager) AddressAnswer(ctx context.Context, prefix, address string) {
+	m.cfg.Cache.AddPeer(ctx, prefix, address, false)
+	if m.asked[prefix] {
+		delete(m.asked, prefix)
+		m.makeTunnel(ctx, prefix, address)
+	}
+}
+
+// KillRequest handles code 2: a client of ours asks to remove its tunnel,
+// make-before-break.
+func (m *Manager) KillRequest(prefix string) {
+	if m.served[prefix] != nil && m.killing[prefix] == nil {
+		m.startKiller(prefix, false)
+	}
+}
+
+// KillResponse handles code 3: the server agrees; our locked tunnel goes.
+func (m *Manager) KillResponse(prefix string) {
+	if k := m.killing[prefix]; k != nil && k.state == stateLocked {
+		m.kill(prefix)
+	}
+}

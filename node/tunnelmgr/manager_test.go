@@ -1,0 +1,315 @@
+package tunnelmgr
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"re6st-tui/node/cache"
+	"re6st-tui/node/peer"
+)
+
+// The network is 2001:db8:42::/48 and prefixes are 16 bits.
+const network = "001000000000000100001101101110000000000001000010"
+
+func pfx(n int) string { return fmt.Sprintf("%016b", n) }
+
+func dst(p string) netip.Prefix {
+	bits := network + p
+	var b [16]byte
+	for i := range bits {
+		if bits[i] == '1' {
+			b[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(b), len(bits))
+}
+
+type fakeRouting struct {
+	dump  Dump
+	mults map[NeighbourKey]uint16
+}
+
+func (f *fakeRouting) Dump() Dump { return f.dump }
+func (f *fakeRouting) SetCostMultiplier(n NeighbourKey, m uint16) error {
+	f.mults[n] = m
+	for i := range f.dump.Neighbours {
+		if f.dump.Neighbours[i].NeighbourKey == n {
+			f.dump.Neighbours[i].CostMultiplier = m
+		}
+	}
+	return nil
+}
+
+type fakeTunnels struct {
+	open   map[string]string // iface → prefix
+	addrs  map[string][]peer.Address
+	next   int
+	closed []string
+}
+
+func (f *fakeTunnels) Open(prefix string, addrs []peer.Address) (string, error) {
+	f.next++
+	iface := fmt.Sprintf("re6stnet%d", f.next)
+	f.open[iface] = prefix
+	f.addrs[prefix] = addrs
+	return iface, nil
+}
+
+func (f *fakeTunnels) Close(iface string) error {
+	f.closed = append(f.closed, f.open[iface])
+	delete(f.open, iface)
+	return nil
+}
+
+func (f *fakeTunnels) peers() []string {
+	var out []string
+	for _, p := range f.open {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type fakePeers struct {
+	connected map[string]bool
+	sent      []string
+}
+
+func (f *fakePeers) SendTo(prefix string, msg []byte) bool {
+	if msg != nil {
+		f.sent = append(f.sent, fmt.Sprintf("%s:%d", prefix, msg[0]))
+	}
+	return f.connected[prefix]
+}
+
+type fakeRegistry struct {
+	prefix, addr string
+	calls        int
+}
+
+func (f *fakeRegistry) BootstrapPeer(context.Context) (string, string, error) {
+	f.calls++
+	return f.prefix, f.addr, nil
+}
+
+type env struct {
+	m     *Manager
+	rt    *fakeRouting
+	tun   *fakeTunnels
+	peers *fakePeers
+	reg   *fakeRegistry
+	cache *cache.Cache
+	now   time.Time
+}
+
+func newEnv(t *testing.T, clientCount int) *env {
+	t.Helper()
+	c, err := cache.Open(context.Background(), filepath.Join(t.TempDir(), "cache.db"), pfx(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	e := &env{
+		rt:    &fakeRouting{mults: map[NeighbourKey]uint16{}},
+		tun:   &fakeTunnels{open: map[string]string{}, addrs: map[string][]peer.Address{}},
+		peers: &fakePeers{connected: map[string]bool{}},
+		reg:   &fakeRegistry{},
+		cache: c,
+		now:   time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+	}
+	e.m = New(Config{
+		Network: network, Prefix: pfx(1), ClientCount: clientCount,
+		Timeout: 60 * time.Second, TunnelRefresh: 300 * time.Second,
+		Disabled:       []string{"udp", "udp6"},
+		RegistryPrefix: func() string { return pfx(0) },
+		Revoked:        func(s uint64) bool { return s == 666 },
+		Routing:        e.rt, Tunnels: e.tun, Peers: e.peers, Cache: c, Registry: e.reg,
+		Now: func() time.Time { return e.now }, Rand: rand.New(rand.NewPCG(1, 2)),
+	})
+	return e
+}
+
+// neighbour returns a Babel neighbour on iface.
+func neighbour(iface string, n int) Neighbour {
+	return Neighbour{NeighbourKey{netip.MustParseAddr(fmt.Sprintf("fe80::%d", n)), iface}, 1}
+}
+
+// routes builds a dump where the neighbour on iface owns prefix owner and
+// routes the given destinations.
+func (e *env) addNeighbour(iface string, n int, owner string, via ...string) NeighbourKey {
+	nb := neighbour(iface, n)
+	e.rt.dump.Neighbours = append(e.rt.dump.Neighbours, nb)
+	if owner != "" {
+		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(owner), RefMetric: 0, Via: nb.NeighbourKey})
+	}
+	for _, p := range via {
+		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(p), RefMetric: 96, Via: nb.NeighbourKey})
+	}
+	return nb.NeighbourKey
+}
+
+func (e *env) cachePeer(t *testing.T, p, addr string) {
+	if err := e.cache.AddPeer(context.Background(), p, addr, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpensTunnelsToDistantPeers(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 3)
+	e.addNeighbour("re6stnet-tcp", 1, pfx(0), pfx(2), pfx(3), pfx(4), pfx(5))
+	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1) // someone reaches our server
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,udp;198.18.0.13,1195,tcp")
+	e.peers.connected[pfx(4)] = true
+	e.m.Refresh(ctx)
+	got := e.tun.peers()
+	if !slices.Equal(got, []string{pfx(2), pfx(3)}) {
+		t.Errorf("tunnels to %v, want the two cached peers", got)
+	}
+	if a := e.tun.addrs[pfx(3)]; len(a) != 1 || a[0].Proto != "tcp" {
+		t.Errorf("addresses for %s = %v: disabled udp must be dropped", pfx(3), a)
+	}
+	if !slices.Contains(e.peers.sent, pfx(4)+":1") {
+		t.Errorf("sent %v, want an address request to the uncached peer with a session", e.peers.sent)
+	}
+	// Its answer opens the third tunnel.
+	e.m.AddressAnswer(ctx, pfx(4), "198.18.0.14,1194,tcp")
+	if n := len(e.tun.open); n != 3 {
+		t.Errorf("%d tunnels after the address answer, want 3", n)
+	}
+}
+
+func TestUnreachableNodeKeepsFewTunnels(t *testing.T) {
+	e := newEnv(t, 4)
+	e.addNeighbour("re6stnet1", 1, pfx(0), pfx(2), pfx(3), pfx(4), pfx(5))
+	for i := 2; i <= 5; i++ {
+		e.cachePeer(t, pfx(i), fmt.Sprintf("198.18.0.%d,1194,tcp", 10+i))
+	}
+	e.m.Refresh(context.Background())
+	if n := len(e.tun.open); n != 2 {
+		t.Errorf("%d tunnels while nobody reached our server, want 2", n)
+	}
+}
+
+func TestBootstrapFromCacheThenRegistry(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2)
+	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
+	e.m.Refresh(ctx)
+	if !slices.Equal(e.tun.peers(), []string{pfx(7)}) || e.reg.calls != 1 {
+		t.Fatalf("empty cache: tunnels %v after %d registry calls, want the bootstrap peer", e.tun.peers(), e.reg.calls)
+	}
+	if !e.m.Disconnected() {
+		t.Error("not marked disconnected without a route to the registry")
+	}
+	// Once the registry is routed, we are connected.
+	e.addNeighbour("re6stnet1", 1, pfx(7), pfx(0))
+	e.m.Refresh(ctx)
+	if e.m.Disconnected() {
+		t.Error("still disconnected with a route to the registry")
+	}
+}
+
+func TestCachedPeersTriedWhenCutOff(t *testing.T) {
+	e := newEnv(t, 2)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.m.Refresh(context.Background())
+	if got := e.tun.peers(); !slices.Equal(got, []string{pfx(2), pfx(3)}) || e.reg.calls != 0 {
+		t.Errorf("tunnels %v, registry calls %d: want both cached peers, no bootstrap", got, e.reg.calls)
+	}
+}
+
+func TestOneTunnelBetweenTwoNodes(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.m.Refresh(ctx)
+	if len(e.tun.open) != 1 {
+		t.Fatal("no tunnel")
+	}
+	// The greater prefix connects to us: our tunnel to it gives way.
+	if !e.m.ServerConnect(ctx, pfx(2), "re6stnet-tcp", 2) {
+		t.Fatal("client refused")
+	}
+	if len(e.tun.open) != 0 || !slices.Equal(e.tun.closed, []string{pfx(2)}) {
+		t.Errorf("open %v, closed %v: our client tunnel should have gone", e.tun.open, e.tun.closed)
+	}
+	if e.m.ServerConnect(ctx, pfx(3), "re6stnet-tcp", 666) {
+		t.Error("revoked serial accepted")
+	}
+}
+
+func TestTunnelKillerMakesBeforeBreak(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
+	e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2), pfx(3))
+	e.m.Refresh(ctx)
+	ifaces := map[string]string{}
+	for iface, p := range e.tun.open {
+		ifaces[p] = iface
+	}
+	if len(ifaces) != 2 {
+		t.Fatalf("tunnels %v, want 2", e.tun.open)
+	}
+	// Over the new tunnels pfx(2) carries one route, pfx(3) three:
+	// pfx(2) is rotated out.
+	e.rt.dump = Dump{}
+	e.addNeighbour("re6stnet-tcp", 9, pfx(0))
+	n2 := e.addNeighbour(ifaces[pfx(2)], 2, pfx(2))
+	e.addNeighbour(ifaces[pfx(3)], 3, pfx(3), pfx(5), pfx(6))
+	e.now = e.now.Add(301 * time.Second)
+	e.m.Refresh(ctx)
+	if e.rt.mults[n2] != drainMultiplier {
+		t.Fatalf("multipliers %v: the rotated tunnel is not drained", e.rt.mults)
+	}
+	// Babel moves pfx(2)'s route to another path: the link is locked.
+	e.rt.dump.Routes = slices.DeleteFunc(e.rt.dump.Routes, func(r Route) bool { return r.Via == n2 })
+	e.now = e.now.Add(5 * time.Second)
+	e.m.Refresh(ctx)
+	if e.rt.mults[n2] != lockMultiplier {
+		t.Fatalf("multiplier %d, want locked", e.rt.mults[n2])
+	}
+	e.now = e.now.Add(5 * time.Second)
+	e.m.Refresh(ctx)
+	if !slices.Contains(e.peers.sent, pfx(2)+":2") {
+		t.Fatalf("sent %v, want a kill request to %s", e.peers.sent, pfx(2))
+	}
+	e.m.KillResponse(pfx(2))
+	if slices.Contains(e.tun.peers(), pfx(2)) {
+		t.Error("tunnel still open after the kill response")
+	}
+}
+
+func TestExitedTunnelIsReplaced(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 1)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.m.Refresh(ctx)
+	first := e.tun.peers()[0]
+	e.m.ClientUp(ctx, first, e.now, 5, 0)
+	if !e.m.ClientExited(first) {
+		t.Error("an established tunnel's exit must ask for a new round")
+	}
+	e.m.Refresh(ctx)
+	if got := e.tun.peers(); len(got) != 0 {
+		t.Errorf("tunnels %v: a node cut off waits out its back-off before trying the cache again", got)
+	}
+	e.now = e.now.Add(10 * time.Minute)
+	e.m.Refresh(ctx)
+	if got := e.tun.peers(); len(got) != 1 {
+		t.Errorf("after the back-off, tunnels %v; want one from the cache", got)
+	}
+}

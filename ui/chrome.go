@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"re6st-tui/node/state"
+)
+
+// truncate cuts a styled line to w cells.
+func truncate(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// headerView is two lines: who we are and how we are doing, then where
+// we live.
+func (m *Model) headerView() string {
+	st, id := &m.styles, m.st.Identity
+	prefix := "no prefix yet"
+	if id.Prefix.IsValid() {
+		prefix = id.Prefix.String()
+	}
+	l1 := st.Title.Render("re6st-tui") + "  " + st.Bold.Render(prefix) + "  " + m.phaseView()
+	l2 := st.Dim.Render(fmt.Sprintf("addr %s  net %s  registry %s",
+		orDash(id.Address.IsValid(), id.Address.String()), orDash(id.Network.IsValid(), id.Network.String()),
+		orDash(id.Registry != "", id.Registry)))
+	// The certificate goes right of whichever line has room for it.
+	cert := m.certView()
+	cw := lipgloss.Width(cert)
+	switch {
+	case lipgloss.Width(l2)+2+cw <= m.width:
+		l2 += strings.Repeat(" ", m.width-lipgloss.Width(l2)-cw) + cert
+	case lipgloss.Width(l1)+2+cw <= m.width:
+		l1 += strings.Repeat(" ", m.width-lipgloss.Width(l1)-cw) + cert
+	}
+	return truncate(l1, m.width) + "\n" + truncate(l2, m.width)
+}
+
+func (m *Model) phaseView() string {
+	s, st := m.st.Status, &m.styles
+	var out string
+	switch s.Phase {
+	case state.Connected:
+		out = st.OK.Render("● connected")
+	case state.Degraded:
+		out = st.Warn.Render("▲ degraded")
+	case state.Stopped:
+		out = st.Bad.Render("■ stopped")
+	default:
+		out = st.Warn.Render("◌ " + orDash(s.Phase != "", string(s.Phase)))
+	}
+	if m.gone {
+		out = st.Bad.Render("■ node gone")
+	}
+	if s.Reason != "" {
+		out += ": " + s.Reason
+	}
+	return out
+}
+
+func (m *Model) certView() string {
+	exp := m.st.Identity.CertExpiry
+	if exp.IsZero() {
+		return "cert -"
+	}
+	left := exp.Sub(m.now)
+	text := fmt.Sprintf("cert %s (%s)", exp.UTC().Format("2006-01-02"), days(left))
+	if left < 14*24*time.Hour {
+		return m.styles.Bad.Render(text)
+	}
+	return text
+}
+
+func days(d time.Duration) string {
+	if d < 0 {
+		return "expired"
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func orDash(ok bool, s string) string {
+	if !ok {
+		return "-"
+	}
+	return s
+}
+
+func (m *Model) tabsView() string {
+	var b strings.Builder
+	for t := range tabCount {
+		label := fmt.Sprintf("%d %s%s", t+1, tabNames[t], m.tabCount(t))
+		if t == m.tab {
+			b.WriteString(m.styles.TabActive.Render("[" + label + "]"))
+		} else {
+			b.WriteString(m.styles.Tab.Render(" " + label + " "))
+		}
+		b.WriteByte(' ')
+	}
+	return truncate(strings.TrimRight(b.String(), " "), m.width)
+}
+
+func (m *Model) tabCount(t tab) string {
+	switch t {
+	case tabPeers:
+		return fmt.Sprintf(" %d", len(m.st.Tunnels))
+	case tabRoutes:
+		return fmt.Sprintf(" %d", len(m.st.Kernel))
+	case tabBabel:
+		if n := m.babel.missing; n > 0 {
+			return fmt.Sprintf(" !%d", n)
+		}
+	}
+	return ""
+}
+
+// defaultRouteFinding returns the default-route finding worth a banner.
+func (m *Model) defaultRouteFinding() (state.Finding, bool) {
+	for _, f := range m.st.Findings {
+		if f.Check == "default-route" && (f.Status != state.CheckOK || f.Applied) {
+			return f, true
+		}
+	}
+	return state.Finding{}, false
+}
+
+func (m *Model) bannerText() string {
+	f, ok := m.defaultRouteFinding()
+	switch {
+	case !ok:
+		return ""
+	case f.Applied:
+		return "✓ U revert │ default-route fix in effect: " + f.Fix
+	}
+	return "⚠ F fix · U revert │ " + f.Explanation
+}
+
+// bannerLines wraps the banner to at most two lines of the screen width.
+func (m *Model) bannerLines() []string {
+	t := m.bannerText()
+	if t == "" {
+		return nil
+	}
+	lines := strings.Split(lipgloss.Wrap(t, m.width, " "), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+	}
+	return lines
+}
+
+func (m *Model) bannerView() string {
+	lines := m.bannerLines()
+	if len(lines) == 0 {
+		return ""
+	}
+	style := m.styles.Banner
+	if f, _ := m.defaultRouteFinding(); f.Applied {
+		style = m.styles.BannerOK
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(pad(strings.TrimRight(l, " "), m.width, false))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) statusView() string {
+	if m.status == "" {
+		return m.styles.Dim.Render(truncate(m.summary(), m.width))
+	}
+	if m.statusErr {
+		return m.styles.Error.Render(truncate("✗ "+m.status, m.width))
+	}
+	return truncate("✓ "+m.status, m.width)
+}
+
+// summary is the status line when there is nothing to report.
+func (m *Model) summary() string {
+	r := m.st.Registry
+	reach := "registry unreachable"
+	if r.Reachable {
+		reach = "registry ok"
+	}
+	if r.LastError != "" {
+		reach += ": " + r.LastError
+	}
+	return fmt.Sprintf("%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
+		len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
+}
+
+func (m *Model) helpView() string {
+	return truncate(m.help.ShortHelpView(m.keys.helpFor(m.tab).ShortHelp()), m.width)
+}

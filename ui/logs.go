@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"re6st-tui/node/state"
+)
+
+// logLevels are the minimum levels `v` cycles through.
+var logLevels = []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
+
+type logsPanel struct {
+	idx    []int // indexes into state.Logs that pass the filters
+	list   list  // cursor = the last line shown
+	level  int   // index into logLevels
+	follow bool  // stick to the newest line
+	unseen int   // lines arrived while paused
+	filter filter
+	height int
+}
+
+func newLogsPanel() logsPanel {
+	return logsPanel{filter: newFilter(), level: 1, follow: true, height: 10}
+}
+
+func (p *logsPanel) rebuild(m *Model) {
+	before := len(p.idx)
+	min := logLevels[p.level]
+	p.idx = keep(p.idx, len(m.st.Logs), func(i int) bool {
+		r := &m.st.Logs[i]
+		return r.Level >= min && (p.filter.empty() || p.filter.match(r.Message, r.Source, attrText(r.Attrs)))
+	})
+	if !p.follow && len(p.idx) > before {
+		p.unseen += len(p.idx) - before
+	}
+	p.fit(p.height)
+}
+
+func (p *logsPanel) fit(height int) {
+	p.height = height
+	n := len(p.idx)
+	if p.follow {
+		p.list.cursor = n - 1
+	}
+	p.list.fit(n, p.tableHeight())
+}
+
+func (p *logsPanel) tableHeight() int {
+	h := p.height - 1 // mode line
+	if p.filter.active || p.filter.input.Value() != "" {
+		h--
+	}
+	return max(h, 1)
+}
+
+func (p *logsPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	if p.filter.active {
+		changed, cmd := p.filter.key(msg)
+		if changed {
+			p.rebuild(m)
+		}
+		return cmd
+	}
+	if m.moveKey(msg, &p.list, len(p.idx), p.tableHeight()) {
+		// Scrolling up pauses; reaching the bottom follows again.
+		p.follow = p.list.cursor >= len(p.idx)-1
+		if p.follow {
+			p.unseen = 0
+		}
+		return nil
+	}
+	switch k := &m.keys; {
+	case key.Matches(msg, k.Level):
+		p.level = (p.level + 1) % len(logLevels)
+		p.rebuild(m)
+	case key.Matches(msg, k.Follow):
+		p.follow = !p.follow
+		p.unseen = 0
+		p.fit(p.height)
+	case key.Matches(msg, k.Filter):
+		return p.filter.open()
+	case key.Matches(msg, k.Back):
+		if p.filter.clear() {
+			p.rebuild(m)
+		}
+	}
+	return nil
+}
+
+func attrText(as []state.Attr) string {
+	var b strings.Builder
+	for i, a := range as {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Key + "=" + a.Value)
+	}
+	return b.String()
+}
+
+func levelText(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARN "
+	case l >= slog.LevelInfo:
+		return "INFO "
+	}
+	return "DEBUG"
+}
+
+func (p *logsPanel) view(m *Model, w, h int) string {
+	st := &m.styles
+	var b strings.Builder
+	mode := st.OK.Render("following")
+	if !p.follow {
+		mode = st.Warn.Render(fmt.Sprintf("paused, %d new", p.unseen))
+	}
+	fmt.Fprintf(&b, "%s · level ≥ %s (v) · f follow/pause · %d lines\n", mode, strings.TrimSpace(levelText(logLevels[p.level])), len(p.idx))
+	if l := p.filter.line(m); l != "" {
+		b.WriteString(l + "\n")
+	}
+	if len(p.idx) == 0 {
+		b.WriteString(st.Dim.Render("  no log line at this level" + map[bool]string{true: " matches the filter", false: " yet"}[p.filter.text() != ""]))
+		return b.String()
+	}
+	rows := p.tableHeight()
+	start := max(p.list.cursor-rows+1, 0)
+	for i := start; i <= p.list.cursor && i < len(p.idx); i++ {
+		r := &m.st.Logs[p.idx[i]]
+		lvl := levelText(r.Level)
+		switch {
+		case r.Level >= slog.LevelError:
+			lvl = st.Bad.Render(lvl)
+		case r.Level >= slog.LevelWarn:
+			lvl = st.Warn.Render(lvl)
+		case r.Level < slog.LevelInfo:
+			lvl = st.Dim.Render(lvl)
+		}
+		line := fmt.Sprintf("%s %s %-18s %s %s", r.Time.Format("15:04:05"), lvl, truncate(r.Source, 18), r.Message, st.Dim.Render(attrText(r.Attrs)))
+		b.WriteString(truncate(line, w))
+		if i < p.list.cursor {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

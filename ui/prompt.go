@@ -1,0 +1,81 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// prompt is a modal question: a confirmation (input nil) or a line of
+// text. accept runs on yes/enter and returns the command to start.
+type prompt struct {
+	title  string
+	lines  []string
+	input  *textinput.Model
+	accept func(m *Model, value string) tea.Cmd
+}
+
+func confirm(title string, lines []string, accept func(m *Model, value string) tea.Cmd) *prompt {
+	return &prompt{title: title, lines: lines, accept: accept}
+}
+
+func ask(title, placeholder string, accept func(m *Model, value string) tea.Cmd) (*prompt, tea.Cmd) {
+	in := textinput.New()
+	in.Placeholder = placeholder
+	in.Prompt = "> "
+	in.SetWidth(44)
+	cmd := in.Focus()
+	return &prompt{title: title, input: &in, accept: accept}, cmd
+}
+
+func (p *prompt) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	if p.input == nil {
+		switch {
+		case key.Matches(msg, m.keys.Yes):
+			m.prompt = nil
+			return p.accept(m, "")
+		case key.Matches(msg, m.keys.No):
+			m.prompt = nil
+		}
+		return nil
+	}
+	switch msg.String() {
+	case "enter":
+		m.prompt = nil
+		return p.accept(m, strings.TrimSpace(p.input.Value()))
+	case "esc":
+		m.prompt = nil
+		return nil
+	}
+	return p.update(msg)
+}
+
+func (p *prompt) update(msg tea.Msg) tea.Cmd {
+	if p.input == nil {
+		return nil
+	}
+	in, cmd := p.input.Update(msg)
+	*p.input = in
+	return cmd
+}
+
+func (p *prompt) view(m *Model, w, h int) string {
+	st := &m.styles
+	var b strings.Builder
+	b.WriteString(st.Bold.Render(p.title))
+	for _, l := range p.lines {
+		b.WriteString("\n" + l)
+	}
+	b.WriteString("\n\n")
+	if p.input != nil {
+		b.WriteString(p.input.View())
+		b.WriteString("\n\n" + st.Dim.Render("enter confirm · esc cancel"))
+	} else {
+		b.WriteString(st.Key.Render("y") + " yes · " + st.Key.Render("n") + " no")
+	}
+	box := st.Box.Width(min(lipgloss.Width(b.String())+4, w, 78)).Render(b.String())
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}

@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// column is one column of a table. Columns are dropped, lowest priority
+// (highest number) first, until the rest fit the width.
+type column struct {
+	title string
+	width int
+	right bool
+	prio  int
+}
+
+// rowStyle picks how a whole row looks.
+type rowStyle int
+
+const (
+	rowPlain rowStyle = iota
+	rowWarn
+	rowBad
+	rowDefault
+	rowMuted
+)
+
+// list is a cursor over n rows with a scroll offset, shared by every
+// table so they all scroll alike.
+type list struct {
+	cursor, offset int
+}
+
+// move moves the cursor by delta within n rows, showing height rows.
+func (l *list) move(delta, n, height int) {
+	l.cursor = clamp(l.cursor+delta, 0, n-1)
+	l.fit(n, height)
+}
+
+// fit keeps the cursor within n rows and on screen.
+func (l *list) fit(n, height int) {
+	l.cursor = clamp(l.cursor, 0, n-1)
+	height = max(height, 1)
+	if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	if l.cursor >= l.offset+height {
+		l.offset = l.cursor - height + 1
+	}
+	l.offset = clamp(l.offset, 0, max(n-height, 0))
+}
+
+func clamp(v, lo, hi int) int {
+	if v > hi {
+		v = hi
+	}
+	if v < lo {
+		v = lo
+	}
+	return v
+}
+
+// table renders the visible window of a list of rows. It asks for the
+// cells of visible rows only, so ten thousand rows cost what twenty do.
+type table struct {
+	cols   []column
+	n      int
+	cell   func(row, col int) string
+	style  func(row int) rowStyle
+	cursor bool // draw the cursor row
+}
+
+// fitColumns returns the indexes of the columns that fit in width, in
+// display order.
+func fitColumns(cols []column, width int) []int {
+	used := 2 // the cursor gutter
+	keep := make([]bool, len(cols))
+	for prio := 0; prio < 10; prio++ {
+		for i, c := range cols {
+			if c.prio == prio && used+c.width+1 <= width {
+				keep[i] = true
+				used += c.width + 1
+			}
+		}
+	}
+	var idx []int
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// view renders a header line and height-1 rows starting at l.offset.
+func (t table) view(l list, width, height int, st *Styles) string {
+	idx := fitColumns(t.cols, width)
+	var b strings.Builder
+	b.Grow(width * height * 2)
+	var line strings.Builder
+	line.WriteString("  ")
+	for _, i := range idx {
+		line.WriteString(pad(t.cols[i].title, t.cols[i].width, t.cols[i].right))
+		line.WriteByte(' ')
+	}
+	b.WriteString(st.Header.Render(strings.TrimRight(line.String(), " ")))
+	rows := height - 1
+	for r := l.offset; r < t.n && r < l.offset+rows; r++ {
+		line.Reset()
+		selected := t.cursor && r == l.cursor
+		if selected {
+			line.WriteString("▸ ")
+		} else {
+			line.WriteString("  ")
+		}
+		for _, i := range idx {
+			line.WriteString(pad(t.cell(r, i), t.cols[i].width, t.cols[i].right))
+			line.WriteByte(' ')
+		}
+		text := strings.TrimRight(line.String(), " ")
+		b.WriteByte('\n')
+		b.WriteString(t.rowRender(r, selected, st)(text))
+	}
+	return b.String()
+}
+
+func (t table) rowRender(r int, selected bool, st *Styles) func(...string) string {
+	if selected {
+		return st.Selected.Render
+	}
+	var rs rowStyle
+	if t.style != nil {
+		rs = t.style(r)
+	}
+	switch rs {
+	case rowWarn:
+		return st.RowWarn.Render
+	case rowBad:
+		return st.RowBad.Render
+	case rowDefault:
+		return st.RowDefault.Render
+	case rowMuted:
+		return st.RowMuted.Render
+	}
+	return fmtPlain
+}
+
+func fmtPlain(s ...string) string { return strings.Join(s, "") }
+
+// pad truncates or pads s to exactly w cells.
+func pad(s string, w int, right bool) string {
+	sw := lipgloss.Width(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	if right {
+		return strings.Repeat(" ", w-sw) + s
+	}
+	return s + strings.Repeat(" ", w-sw)
+}

@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"context"
+	"net/netip"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// onKey routes a key: ctrl+c first, then an open prompt or input, then
+// the global keys, then the active panel.
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return tea.Quit
+	}
+	if m.prompt != nil {
+		return m.prompt.key(m, msg)
+	}
+	if m.inputActive() {
+		return m.panelKey(msg)
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, m.keys.Help, m.keys.Back):
+			m.showHelp = false
+		case key.Matches(msg, m.keys.Quit):
+			return tea.Quit
+		}
+		return nil
+	}
+	if cmd, ok := m.globalKey(msg); ok {
+		return cmd
+	}
+	return m.panelKey(msg)
+}
+
+// inputActive reports whether a text input of the active panel has the
+// keyboard, so that q, digits and the like are text, not commands.
+func (m *Model) inputActive() bool {
+	switch m.tab {
+	case tabPeers:
+		return m.peers.filter.active
+	case tabRoutes:
+		return m.routes.filter.active
+	case tabBabel:
+		return m.babel.filter.active
+	case tabLogs:
+		return m.logs.filter.active
+	}
+	return m.trace.input.Focused()
+}
+
+func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit, true
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5):
+		m.setTab(tab(msg.String()[0] - '1'))
+	case key.Matches(msg, k.NextTab):
+		m.setTab((m.tab + 1) % tabCount)
+	case key.Matches(msg, k.PrevTab):
+		m.setTab((m.tab + tabCount - 1) % tabCount)
+	case key.Matches(msg, k.ApplyFix):
+		m.confirmFix(true)
+	case key.Matches(msg, k.RevertFix):
+		m.confirmFix(false)
+	case key.Matches(msg, k.Refresh):
+		eng := m.eng
+		return runCommand(m.ctx, "refetch network configuration", eng.RefreshNetworkConfig), true
+	case key.Matches(msg, k.Rebootstrap):
+		m.prompt = confirm("Re-bootstrap?", []string{"Drops the peer cache and asks the registry for new peers;", "existing tunnels stay up."},
+			func(m *Model, _ string) tea.Cmd { return runCommand(m.ctx, "re-bootstrap", m.eng.Rebootstrap) })
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+func (m *Model) setTab(t tab) {
+	m.tab = t
+	m.refit()
+}
+
+// confirmFix shows the exact change before applying or reverting the
+// default-route fix.
+func (m *Model) confirmFix(apply bool) {
+	f, ok := m.defaultRouteFinding()
+	switch {
+	case !ok:
+		m.setStatus("no default-route problem to fix", false)
+		return
+	case apply && f.Applied:
+		m.setStatus("the default-route fix is already in effect; U reverts it", false)
+		return
+	case !apply && !f.Applied:
+		m.setStatus("the default-route fix is not applied; F applies it", false)
+		return
+	}
+	id := f.ID
+	if apply {
+		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This runs:  " + f.Fix},
+			func(m *Model, _ string) tea.Cmd {
+				return runCommand(m.ctx, "apply default-route fix", func(ctx context.Context) error { return m.eng.ApplyFix(ctx, id) })
+			})
+		return
+	}
+	m.prompt = confirm("Revert the default-route fix?", []string{"This runs:  " + f.Revert},
+		func(m *Model, _ string) tea.Cmd {
+			return runCommand(m.ctx, "revert default-route fix", func(ctx context.Context) error { return m.eng.RevertFix(ctx, id) })
+		})
+}
+
+func (m *Model) panelKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch m.tab {
+	case tabPeers:
+		return m.peers.key(m, msg)
+	case tabRoutes:
+		return m.routes.key(m, msg)
+	case tabBabel:
+		return m.babel.key(m, msg)
+	case tabLogs:
+		return m.logs.key(m, msg)
+	}
+	return m.trace.key(m, msg)
+}
+
+// forwardToInput passes non-key messages (cursor blinks) to the focused
+// input.
+func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
+	if m.tab == tabTrace && m.trace.input.Focused() {
+		in, cmd := m.trace.input.Update(msg)
+		m.trace.input = in
+		return cmd
+	}
+	return nil
+}
+
+// moveKey applies the shared movement keys to l; it reports whether msg
+// was one.
+func (m *Model) moveKey(msg tea.KeyPressMsg, l *list, n, height int) bool {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		l.move(-1, n, height)
+	case key.Matches(msg, k.Down):
+		l.move(1, n, height)
+	case key.Matches(msg, k.PageUp):
+		l.move(-height, n, height)
+	case key.Matches(msg, k.PageDown):
+		l.move(height, n, height)
+	case key.Matches(msg, k.Top):
+		l.move(-n, n, height)
+	case key.Matches(msg, k.Bottom):
+		l.move(n, n, height)
+	default:
+		return false
+	}
+	return true
+}
+
+// parsePrefix accepts a prefix or a bare address (taken as its /64's
+// node), the way people copy them from the peers tab.
+func parsePrefix(s string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked(), true
+	}
+	return netip.Prefix{}, false
+}
