@@ -46,7 +46,7 @@ type Config struct {
 	// makes the network-facing RPCs answer as if no node replied.
 	Node Node
 	// Country maps an IP to (country, continent), ok=false when unknown;
-	// nil means no GeoIP database (getCountry answers 400 as re6st does).
+	// nil means no GeoIP database: getCountry answers "unknown" (204).
 	Country func(ip string) (country, continent string, ok bool)
 
 	Now func() time.Time // clock, time.Now when nil
