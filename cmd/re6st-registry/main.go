@@ -62,6 +62,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.GeoIP != nil {
+		defer o.GeoIP.Close()
+	}
 	log, closer, err := logger(o)
 	if err != nil {
 		return err

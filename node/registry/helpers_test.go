@@ -93,3 +93,16 @@ func mustIssue(t testing.TB, r *Registry, token string, key *rsa.PrivateKey) (st
 	}
 	return p, pem
 }
+
+func prefixOf(t testing.TB, pem []byte) string {
+	t.Helper()
+	c, err := identity.ParseCertPEM(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := identity.PrefixFromCN(c.Subject.CommonName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
