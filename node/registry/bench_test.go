@@ -154,3 +154,22 @@ func BenchmarkGetNetworkConfig(b *testing.B) {
 	})
 	lat.report(b, time.Since(start), cpuTime()-cpu0)
 }
+
+// BenchmarkIssueDirect is the registry's own cost of one anonymous
+// issuance (no HTTP): allocation, two SQLite commits, one CA signature.
+func BenchmarkIssueDirect(b *testing.B) {
+	r, _ := benchRegistry(b)
+	req := csr(b, idtest.Key(2048, 1))
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := r.RequestCertificate(CertRequest{CSR: req}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	var lat latencies
+	lat.report(b, time.Since(start), cpuTime()-cpu0)
+}
