@@ -44,7 +44,7 @@ type Config struct {
 
 	// Node is the channel to the local re6st node (::1 port 326); nil
 	// makes the network-facing RPCs answer as if no node replied.
-	Node Node
+	Node LocalNode
 	// Country maps an IP to (country, continent), ok=false when unknown;
 	// nil means no GeoIP database: getCountry answers "unknown" (204).
 	Country func(ip string) (country, continent string, ok bool)

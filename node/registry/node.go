@@ -27,9 +27,9 @@ const (
 // queryTimeout is how long the registry waits for answers on ::1.
 const queryTimeout = 3 * time.Second
 
-// Node is the registry's channel to its local re6st node, which forwards
+// LocalNode is the registry's channel to its local re6st node, which forwards
 // requests to peers (UDP port 326 on ::1) and knows the babel routes.
-type Node interface {
+type LocalNode interface {
 	// Send asks the local node to send a bare code to prefix.
 	Send(prefix string, code byte) error
 	// Recv returns the next reply, or an error once deadline passes.
@@ -63,13 +63,13 @@ func NewUDPNode(port int) (*UDPNode, error) {
 // Close closes the socket.
 func (n *UDPNode) Close() error { return n.conn.Close() }
 
-// Send implements Node.
+// Send implements LocalNode.
 func (n *UDPNode) Send(prefix string, code byte) error {
 	_, err := n.conn.WriteToUDP(append([]byte(prefix), 0, code), n.dst)
 	return err
 }
 
-// Recv implements Node.
+// Recv implements LocalNode.
 func (n *UDPNode) Recv(deadline time.Time) (string, byte, string, error) {
 	buf := make([]byte, 1<<16)
 	for {
@@ -89,7 +89,7 @@ func (n *UDPNode) Recv(deadline time.Time) (string, byte, string, error) {
 	}
 }
 
-// Routes implements Node.
+// Routes implements LocalNode.
 func (n *UDPNode) Routes(ctx context.Context) ([]string, error) {
 	if n.RoutesFunc == nil {
 		return nil, nil
