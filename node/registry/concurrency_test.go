@@ -54,6 +54,7 @@ func TestConcurrentIssuance(t *testing.T) {
 	if len(prefixes) != workers*each || len(r.CRL()) != workers {
 		t.Fatalf("%d prefixes, %d revoked", len(prefixes), len(r.CRL()))
 	}
+	checkMirror(t, r)
 	// The database agrees with memory after a restart.
 	r.Close()
 	r2 := openTest(t, r.cfg)
