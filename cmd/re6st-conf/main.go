@@ -59,6 +59,12 @@ func last(set *config.Set, name string) string {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprint(out, usage)
+			return nil
+		}
+	}
 	set, err := config.NewParser(options).Parse(args)
 	if err != nil {
 		return err

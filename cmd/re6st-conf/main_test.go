@@ -93,6 +93,10 @@ func TestConf(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d2, "cert.key")); !os.IsNotExist(err) {
 		t.Error("--ca-only generated a key")
 	}
+	var help strings.Builder
+	if err := run(ctx, []string{"--help"}, strings.NewReader(""), &help); err != nil || !strings.Contains(help.String(), "--fingerprint") {
+		t.Errorf("--help: %v\n%s", err, help.String())
+	}
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -58,6 +58,12 @@ func logger(o *registry.Options) (*slog.Logger, io.Closer, error) {
 }
 
 func run(args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprint(os.Stdout, usage)
+			return nil
+		}
+	}
 	o, err := registry.ParseOptions(args)
 	if err != nil {
 		return err

@@ -55,6 +55,9 @@ func TestConcurrentIssuance(t *testing.T) {
 		t.Fatalf("%d prefixes, %d revoked", len(prefixes), len(r.CRL()))
 	}
 	checkMirror(t, r)
+	if st, err := r.Stats(); err != nil || st.Certificates != workers*each || st.Revoked != workers || st.Version != 1+workers || st.FreeBlocks == 0 {
+		t.Errorf("stats %+v %v", st, err)
+	}
 	// The database agrees with memory after a restart.
 	r.Close()
 	r2 := openTest(t, r.cfg)
