@@ -249,12 +249,13 @@ func (r *Registry) Versions() []byte {
 	}
 	sort.Strings(peers)
 	out := map[string]*string{}
-	order := []string{}
+	order := append([]string(nil), peers...)
+	for _, p := range peers {
+		out[p] = nil
+	}
 	if r.cfg.Node != nil {
 		r.query.Lock()
 		for _, p := range peers {
-			out[p] = nil
-			order = append(order, p)
 			if err := r.cfg.Node.Send(p, CodeInfo); err != nil {
 				r.log.Warn("versions", "peer", p, "err", err)
 			}
