@@ -130,10 +130,14 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 	if _, err := c.RenewCertificate(ctx); err != nil {
 		t.Fatalf("after foreign hello: %v", err)
 	}
-	// getCountry without GeoIP: 400 after the MAC matched; the session has
-	// rolled and the client heals with a fresh hello on the next call.
-	if _, err := c.GetCountry(ctx, "198.51.100.1"); err == nil {
-		t.Fatal("getCountry without GeoIP succeeded")
+	// getCountry without GeoIP: unknown.
+	if cc, err := c.GetCountry(ctx, "198.51.100.1"); cc != "" || err != nil {
+		t.Fatalf("getCountry without GeoIP: %q %v", cc, err)
+	}
+	// A call that fails after the MAC matched (getDh without --dh: 500)
+	// still rolls the session; the client heals with a fresh hello.
+	if _, err := c.GetDh(ctx); err == nil {
+		t.Fatal("getDh without a DH file succeeded")
 	}
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
 		t.Fatalf("after failed call: %v", err)

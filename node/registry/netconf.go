@@ -83,8 +83,13 @@ func (r *Registry) increaseVersion(q execer) error {
 func (r *Registry) Version() (uint64, []byte) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	n, _, _ := packint.Decode(r.version)
+	n, _ := r.versionNumber()
 	return n, append([]byte(nil), r.version...)
+}
+
+func (r *Registry) versionNumber() (uint64, error) {
+	n, _, err := packint.Decode(r.version)
+	return n, err
 }
 
 // cachedBody is a node's compressed config: PKCS#1 v1.5 encryption is

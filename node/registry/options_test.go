@@ -45,6 +45,16 @@ func TestParseOptions(t *testing.T) {
 	if _, err := ParseOptions([]string{"--ca", caPath, "--key", keyPath, "--dh", "x", "--min-protocol", "11"}); err == nil {
 		t.Error("--min-protocol 11 accepted")
 	}
+	t.Setenv("GEOIP2_MMDB", "")
+	if _, err := ParseOptions([]string{"--ca", caPath, "--key", keyPath, "--dh", "x", "--same-country", "FR"}); err == nil || !strings.Contains(err.Error(), "GEOIP2_MMDB") {
+		t.Errorf("--same-country without GeoIP: %v", err)
+	}
+	t.Setenv("GEOIP2_MMDB", writeGeoDB(t))
+	o, err = ParseOptions([]string{"--ca", caPath, "--key", keyPath, "--dh", "x", "--same-country", "FR", "--same-country", "DE"})
+	if err != nil || o.GeoIP == nil || len(o.SameCountry) != 2 {
+		t.Fatalf("--same-country with GeoIP: %v", err)
+	}
+	o.GeoIP.Close()
 	nostar := w("c2", "000 FR\n")
 	if _, err := ParseOptions([]string{"--ca", caPath, "--key", keyPath, "--dh", "x", "--community", nostar}); err == nil {
 		t.Error("community file without '*' accepted")

@@ -41,6 +41,7 @@ type Registry struct {
 	lowFree    int                  // no subject serial below this is free
 	crl        map[int64]int64      // revoked serial → notAfter
 	prefix     string               // registry node prefix, "" until the first issuance
+	serial     int64                // last X.509 serial issued
 	version    []byte
 	netconf    []kv // network config without the per-node babel keys
 	hmac       [3][]byte
@@ -136,6 +137,14 @@ func (r *Registry) loadState() error {
 		return err
 	}
 	r.prefix, _ = asString(v)
+	if v, err = getConfig(r.db, "serial"); err != nil {
+		return err
+	}
+	r.serial = asInt(v)
+	if v, err = getConfig(r.db, "serial"); err != nil {
+		return err
+	}
+	r.serial = asInt(v)
 	if v, err = getConfig(r.db, "version"); err != nil {
 		return err
 	}

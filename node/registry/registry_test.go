@@ -156,6 +156,7 @@ func TestIssueAndVersionRules(t *testing.T) {
 	if p2 != p1 {
 		t.Errorf("freed prefix %s not reused (got %s)", p1, p2)
 	}
+	checkMirror(t, r)
 }
 
 func TestRenewDue(t *testing.T) {
@@ -265,18 +266,31 @@ func TestHousekeepingExpiry(t *testing.T) {
 	if ok, _ := r.IsToken(tok); ok {
 		t.Error("token older than the grace period kept")
 	}
-	p1, _ := mustIssue(t, r, "", nodeKey(1))
-	// Past notAfter + grace for the second node only.
+	mustIssue(t, r, "", nodeKey(1))
+	p2, _ := mustIssue(t, r, "", nodeKey(2))
+	rows := func() (all, certs int) {
+		r.db.QueryRow("SELECT count(*), count(cert) FROM cert").Scan(&all, &certs)
+		return
+	}
+	before, _ := rows()
+	// Past notAfter + grace for the third node only.
 	r.mu.Lock()
-	r.certs[p1].notAfter = clk.Now().Add(-48 * time.Hour)
+	r.certs[p2].notAfter = clk.Now().Add(-48 * time.Hour)
 	r.mu.Unlock()
 	if err := r.Housekeep(); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	r.db.QueryRow("SELECT count(*) FROM cert WHERE cert IS NOT NULL").Scan(&n)
-	if n != 1 {
-		t.Errorf("%d certificates left, want 1", n)
+	after, certs := rows()
+	if certs != 2 {
+		t.Errorf("%d certificates left, want 2", certs)
+	}
+	// Its block merged with its free sibling: one row less.
+	if after != before-1 {
+		t.Errorf("cert rows %d → %d, want a merge", before, after)
+	}
+	checkMirror(t, r)
+	if got, _ := mustIssue(t, r, "", nodeKey(3)); got != p2 {
+		t.Errorf("freed block not reused: %s, want %s", got, p2)
 	}
 	// Registry node past grace: refuse (clock problem).
 	r.mu.Lock()
