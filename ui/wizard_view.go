@@ -73,7 +73,7 @@ func (w *Wizard) body() string {
 		return w.enrollingView()
 	case wCert:
 		e := w.enrolled
-		return fmt.Sprintf("Certificate received.\n\nprefix   %s\nsubject  %s\nserial   %s\nexpires  %s\n\nEnter writes the key, certificate and configuration%s.",
+		return fmt.Sprintf("Certificate received.\n\nprefix   %s\nsubject  %s\nserial   %s\nexpires  %s\n\nEnter finishes: the configuration is written%s.",
 			e.Prefix, e.Subject, e.Serial, e.NotAfter.UTC().Format("2006-01-02"), w.dirText())
 	case wWriting:
 		return "Writing the configuration" + w.dirText() + " …"

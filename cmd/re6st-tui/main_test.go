@@ -38,12 +38,18 @@ func TestStatusSummary(t *testing.T) {
 }
 
 func TestArgs(t *testing.T) {
-	for _, args := range [][]string{nil, {"status", "--json"}, {"enroll"}} {
+	for _, args := range [][]string{nil, {"status", "--json"}} {
 		if err := run(args); !errors.Is(err, errNoEngine) {
 			t.Errorf("run(%q) = %v, want errNoEngine", args, err)
 		}
 	}
 	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {
 		t.Errorf("stray argument: %v", err)
+	}
+	// Tests run without a terminal: both screens say so and what to use.
+	for _, args := range [][]string{{"--fake"}, {"enroll", "--fake"}} {
+		if err := run(args); err == nil || !strings.Contains(err.Error(), "needs a terminal") {
+			t.Errorf("run(%q) without a terminal = %v", args, err)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"golang.org/x/sync/errgroup"
 
 	"re6st-tui/ui"
@@ -34,6 +35,9 @@ func tuiCmd(args []string) error {
 	}
 	if !*useFake {
 		return errNoEngine
+	}
+	if err := needTerminal("the dashboard", "re6st-tui status --json prints the node's state for scripts"); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -68,3 +72,12 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 // 30 frames a second still feel instant on a key while the renderer's
 // ticker wakes half as often as the default 60.
 const dashboardFPS = 30
+
+// needTerminal explains, instead of a TTY error, why what needs a
+// terminal cannot run and what to use instead.
+func needTerminal(what, instead string) error {
+	if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
+		return nil
+	}
+	return fmt.Errorf("%s needs a terminal on stdin and stdout: run it in one; %s", what, instead)
+}
