@@ -42,7 +42,7 @@ var goldenScreens = []struct {
 	{"logs-debug", []string{"4", "v", "v", "v"}},
 	{"trace-idle", []string{"5"}},
 	{"help", []string{"?"}},
-	{"fix-confirm", []string{"F"}},
+	{"fix-choose", []string{"F"}},
 }
 
 func TestGolden(t *testing.T) {
