@@ -75,7 +75,7 @@ func TestGoldenColour(t *testing.T) {
 // TestGoldenTrace pins the mtr-style table with a lossy middle hop.
 func TestGoldenTrace(t *testing.T) {
 	hops := []state.Hop{
-		{N: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:2::1")}, Sent: 20, Last: 4 * time.Millisecond, Avg: 5 * time.Millisecond, Best: 3 * time.Millisecond, Worst: 9 * time.Millisecond},
+		{N: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:2::1")}, Names: []string{"gw.lab.example"}, Sent: 20, Last: 4 * time.Millisecond, Avg: 5 * time.Millisecond, Best: 3 * time.Millisecond, Worst: 9 * time.Millisecond},
 		{N: 2, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:1f::1"), netip.MustParseAddr("2001:db8:42:20::1")}, Sent: 20, Loss: 0.15, Last: 14 * time.Millisecond, Avg: 15 * time.Millisecond, Best: 12 * time.Millisecond, Worst: 31 * time.Millisecond},
 		{N: 3, Sent: 20, Loss: 1},
 		{N: 4, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:6::1")}, Sent: 20, Last: 24 * time.Millisecond, Avg: 25 * time.Millisecond, Best: 23 * time.Millisecond, Worst: 40 * time.Millisecond},
@@ -89,6 +89,9 @@ func TestGoldenTrace(t *testing.T) {
 				m.Update(hopMsg{id: 1, hop: h})
 			}
 			m.Update(hopMsg{id: 0, hop: state.Hop{N: 9}}) // from an older trace: dropped
+			m.Update(hopMsg{id: 1, hop: state.Hop{N: 6}}) // a probe beyond…
+			m.Update(hopMsg{id: 1, hop: state.Hop{N: 4, Addrs: hops[3].Addrs, Sent: 20, Final: true,
+				Last: hops[3].Last, Avg: hops[3].Avg, Best: hops[3].Best, Worst: hops[3].Worst}}) // …the end
 			requireGolden(t, screen(t, m))
 		})
 	}

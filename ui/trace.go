@@ -85,6 +85,9 @@ func (p *tracePanel) setHop(h state.Hop) {
 	if h.N > 0 {
 		p.hops[h.N-1] = h
 	}
+	if h.Final { // the path ends here: hops beyond it are leftovers
+		p.hops = p.hops[:h.N]
+	}
 }
 
 func (p *tracePanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
@@ -134,6 +137,9 @@ func (p *tracePanel) cell(row, col int) string {
 			return "???"
 		}
 		s := h.Addrs[0].String()
+		if len(h.Names) > 0 && h.Names[0] != "" {
+			s = h.Names[0] + " (" + s + ")"
+		}
 		if len(h.Addrs) > 1 {
 			s += fmt.Sprintf(" (+%d)", len(h.Addrs)-1)
 		}

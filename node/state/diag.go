@@ -59,14 +59,17 @@ func (f Finding) Applied() (Fix, bool) {
 }
 
 // Hop is one line of a live traceroute, mtr-style: the statistics so far
-// for the routers answering at TTL N.
+// for the routers answering at hop limit N (diag/trace's Hop, flattened).
 type Hop struct {
-	N     int           `json:"hop"`
-	Addrs []netip.Addr  `json:"addrs"` // every router seen at this TTL, most recent first
-	Sent  int           `json:"sent"`
-	Loss  float64       `json:"loss"` // fraction 0..1 of probes unanswered
-	Last  time.Duration `json:"last"`
-	Avg   time.Duration `json:"avg"`
-	Best  time.Duration `json:"best"`
-	Worst time.Duration `json:"worst"`
+	N        int           `json:"hop"`
+	Addrs    []netip.Addr  `json:"addrs"`           // every router seen at this hop, first seen first
+	Names    []string      `json:"names,omitempty"` // reverse DNS of Addrs, "" where none; may be shorter
+	Sent     int           `json:"sent"`
+	Received int           `json:"received"`
+	Loss     float64       `json:"loss"` // fraction 0..1 of probes unanswered
+	Last     time.Duration `json:"last"`
+	Avg      time.Duration `json:"avg"`
+	Best     time.Duration `json:"best"`
+	Worst    time.Duration `json:"worst"`
+	Final    bool          `json:"final"` // the path ends here: destination reached or unreachable
 }
