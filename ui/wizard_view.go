@@ -78,7 +78,11 @@ func (w *Wizard) body() string {
 	case wWriting:
 		return "Writing the configuration" + w.dirText() + " …"
 	case wDone:
-		return "Configuration written:\n\n  " + strings.Join(w.files, "\n  ") + "\n\nEnter starts the node with this configuration."
+		last := w.opts.Last
+		if last == "" {
+			last = "starts the node with this configuration"
+		}
+		return "Configuration written:\n\n  " + strings.Join(w.files, "\n  ") + "\n\nEnter " + last + "."
 	}
 	return w.errorView()
 }
@@ -177,7 +181,7 @@ func (w *Wizard) helpLine() string {
 	case wError:
 		return "enter retry · esc back · q quit"
 	case wDone:
-		return "enter start the node · q quit"
+		return "enter continue · q quit"
 	}
 	return "ctrl+c quit"
 }

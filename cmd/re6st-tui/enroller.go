@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -34,7 +35,7 @@ func (r *registryEnroller) FetchCA(ctx context.Context, url string) (state.CAInf
 		return state.CAInfo{}, err
 	}
 	r.e = e
-	return state.CAInfo{URL: url, Subject: ca.Cert.Subject.String(), Fingerprint: colonHex(fp),
+	return state.CAInfo{URL: url, Subject: nameText(ca.Cert.Subject), Fingerprint: colonHex(fp),
 		NotAfter: ca.Cert.NotAfter, Network: ca.Prefix}, nil
 }
 
@@ -115,4 +116,23 @@ func (r *registryEnroller) WriteFiles(ctx context.Context) ([]string, error) {
 		files = append(files, filepath.Join(r.dir, f))
 	}
 	return files, nil
+}
+
+// nameText prints the parts of a name people recognise (CN, O, OU),
+// leaving out attributes that only print as OIDs.
+func nameText(n pkix.Name) string {
+	parts := []string{}
+	if n.CommonName != "" {
+		parts = append(parts, "CN="+n.CommonName)
+	}
+	for _, o := range n.Organization {
+		parts = append(parts, "O="+o)
+	}
+	for _, u := range n.OrganizationalUnit {
+		parts = append(parts, "OU="+u)
+	}
+	if len(parts) == 0 {
+		return n.String()
+	}
+	return strings.Join(parts, ", ")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"re6st-tui/node/enroll"
@@ -57,7 +58,7 @@ func TestRegistryEnrollerAnonymous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ca.Network != network || !regexp.MustCompile(`^([0-9A-F]{2}:){31}[0-9A-F]{2}$`).MatchString(ca.Fingerprint) {
+	if ca.Network != network || ca.Subject == "" || strings.Contains(ca.Subject, "#") || !regexp.MustCompile(`^([0-9A-F]{2}:){31}[0-9A-F]{2}$`).MatchString(ca.Fingerprint) {
 		t.Fatalf("CA info %+v", ca)
 	}
 	var steps []state.EnrollStep
