@@ -96,3 +96,17 @@ func TestGoldenTrace(t *testing.T) {
 		})
 	}
 }
+
+// TestTinyAndHugeScreens renders every tab outside the supported sizes:
+// nothing may panic or overflow the width.
+func TestTinyAndHugeScreens(t *testing.T) {
+	for _, size := range [][2]int{{20, 5}, {40, 10}, {79, 23}, {250, 80}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _ := newModel(t, fake.Typical(t0), size[0], size[1])
+			for _, keys := range [][]string{nil, {"enter"}, {"esc", "2"}, {"enter"}, {"esc", "3"}, {"4"}, {"5"}, {"?"}, {"?", "F"}} {
+				press(m, keys...)
+				screen(t, m)
+			}
+		})
+	}
+}

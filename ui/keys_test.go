@@ -225,6 +225,12 @@ func TestPeersConnectKeys(t *testing.T) {
 		t.Fatalf("bad prefix: status %q", m.status)
 	}
 	press(m, "c")
+	typeText(m, "2001:db8:42:3::1") // a peer's address: its route's prefix, tunnel exists
+	run(m, press(m, "enter"))
+	if !m.statusErr || !strings.Contains(m.status, "connect to 2001:db8:42:3::/64: a tunnel to this peer exists already") {
+		t.Fatalf("address of a connected peer: status %q", m.status)
+	}
+	press(m, "c")
 	typeText(m, "2001:db8:42:77::/64")
 	run(m, press(m, "enter"))
 	var found *state.Tunnel

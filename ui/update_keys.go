@@ -204,14 +204,21 @@ func (m *Model) moveKey(msg tea.KeyPressMsg, l *list, n, height int) bool {
 	return true
 }
 
-// parsePrefix accepts a prefix or a bare address (taken as its /64's
-// node), the way people copy them from the peers tab.
-func parsePrefix(s string) (netip.Prefix, bool) {
+// parsePrefix reads a peer prefix. A bare address stands for the prefix
+// of the Babel route that covers it, since re6st prefixes vary in length.
+func parsePrefix(st *state.State, s string) (netip.Prefix, bool) {
 	if p, err := netip.ParsePrefix(s); err == nil {
 		return p.Masked(), true
 	}
-	if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
-		return netip.PrefixFrom(a, 64).Masked(), true
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, false
 	}
-	return netip.Prefix{}, false
+	var best netip.Prefix
+	for _, r := range st.Routes {
+		if r.Prefix.Bits() > best.Bits() && r.Prefix.Contains(a) {
+			best = r.Prefix
+		}
+	}
+	return best, best.IsValid() && best.Bits() > 0
 }
