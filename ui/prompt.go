@@ -29,7 +29,7 @@ func ask(title, placeholder string, accept func(m *Model, value string) tea.Cmd)
 	in := textinput.New()
 	in.Placeholder = placeholder
 	in.Prompt = "> "
-	in.SetWidth(44)
+	in.SetWidth(max(len(placeholder), 30) + 2)
 	cmd := in.Focus()
 	return &prompt{title: title, input: &in, accept: accept}, cmd
 }
