@@ -31,6 +31,8 @@ var goldenScreens = []struct {
 	{"peers-detail", []string{"down", "enter"}},
 	{"peers-sorted-rtt", []string{"s", "s", "s"}},
 	{"peers-kill-confirm", []string{"x"}},
+	{"peers-connect", []string{"c"}},
+	{"peers-filter", []string{"/", "r", "e", "6", "s", "t", "n", "e", "t", "-"}},
 	{"routes", []string{"2"}},
 	{"routes-re6st-only", []string{"2", "a"}},
 	{"routes-explain", []string{"2", "down", "down", "down", "down", "enter"}},
@@ -41,6 +43,8 @@ var goldenScreens = []struct {
 	{"logs", []string{"4"}},
 	{"logs-debug", []string{"4", "v", "v", "v"}},
 	{"trace-idle", []string{"5"}},
+	{"trace-input", []string{"5", "enter"}},
+	{"routes-explain-ask", []string{"2", "e"}},
 	{"help", []string{"?"}},
 	{"fix-choose", []string{"F"}},
 }
