@@ -166,7 +166,7 @@ func (p *tracePanel) view(m *Model, w, h int) string {
 	st := &m.styles
 	var b strings.Builder
 	if p.input.Focused() {
-		b.WriteString(p.input.View() + "  " + st.Dim.Render("enter trace · esc cancel") + "\n")
+		b.WriteString(p.input.View() + "\n" + st.Dim.Render("enter traces · esc cancels") + "\n")
 	} else if p.dst == "" {
 		b.WriteString(st.Dim.Render("press enter to trace a destination, or t on a peer in the Peers tab") + "\n")
 	} else {
