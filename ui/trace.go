@@ -186,7 +186,8 @@ func (p *tracePanel) view(m *Model, w, h int) string {
 		return b.String()
 	}
 	t := table{cols: hopCols, n: len(p.hops), cell: p.cell, style: p.rowStyle}
-	l := list{offset: max(len(p.hops)-(h-2), 0)}
-	b.WriteString(t.view(l, w, h-1, st))
+	room := max(h-strings.Count(b.String(), "\n"), 2) // lines left, titles included
+	l := list{offset: max(len(p.hops)-(room-1), 0)}
+	b.WriteString(t.view(l, w, room, st))
 	return b.String()
 }
