@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -36,14 +35,7 @@ type babelPanel struct {
 
 func newBabelPanel() babelPanel { return babelPanel{filter: newFilter(), height: 10} }
 
-type srcKey struct{ dst, src netip.Prefix }
-
-func normSrc(p netip.Prefix) netip.Prefix {
-	if !p.IsValid() || p.Bits() == 0 {
-		return netip.Prefix{}
-	}
-	return p
-}
+type srcKey struct{ dst, src pkey }
 
 func (p *babelPanel) rebuild(m *Model) {
 	p.crossCheck(&m.st)
@@ -59,11 +51,11 @@ func (p *babelPanel) crossCheck(st *state.State) {
 	inKernel := p.inKernel
 	clear(inKernel)
 	for _, r := range st.Kernel {
-		inKernel[srcKey{r.Dst, normSrc(r.Src)}] = true
+		inKernel[srcKey{keyOf(r.Dst), keyOf(r.Src)}] = true
 	}
 	p.lacks, p.missing = p.lacks[:0], 0
 	for _, r := range st.Routes {
-		lack := r.Installed && r.Metric != state.Infinity && !inKernel[srcKey{r.Prefix, normSrc(r.Src)}]
+		lack := r.Installed && r.Metric != state.Infinity && !inKernel[srcKey{keyOf(r.Prefix), keyOf(r.Src)}]
 		p.lacks = append(p.lacks, lack)
 		if lack {
 			p.missing++
