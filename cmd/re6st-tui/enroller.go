@@ -59,8 +59,24 @@ func (r *registryEnroller) RequestToken(ctx context.Context, email string) error
 	if r.e == nil {
 		return errNoCA
 	}
-	return r.e.RequestToken(ctx, email)
+	err := r.e.RequestToken(ctx, email)
+	if errors.Is(err, enroll.ErrRegistrationDisabled) {
+		return reword(err, "the registry sends no tokens by mail (403)")
+	}
+	return err
 }
+
+// rewordedError keeps the cause for errors.Is but reads as the wizard
+// needs: node/enroll words its errors for re6st-conf's flags.
+type rewordedError struct {
+	msg   string
+	cause error
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.cause }
+
+func reword(cause error, msg string) error { return &rewordedError{msg: msg, cause: cause} }
 
 // Enroll implements ui.Enroller: key (reused or generated), then the
 // signed certificate. RSA generation cannot report its own progress, so
@@ -87,7 +103,12 @@ func (r *registryEnroller) Enroll(ctx context.Context, req state.EnrollRequest, 
 		return state.Enrollment{}, err
 	}
 	cert, err := e.RequestCertificate(ctx, req.Token, subject, "")
-	if err != nil {
+	switch {
+	case errors.Is(err, enroll.ErrRegistrationDisabled) && req.Anonymous():
+		return state.Enrollment{}, reword(err, "the registry does not accept anonymous nodes (403)")
+	case errors.Is(err, enroll.ErrRegistrationDisabled):
+		return state.Enrollment{}, reword(err, "the registry does not accept registrations with a token (403)")
+	case err != nil:
 		return state.Enrollment{}, err
 	}
 	res, err := e.Result()
