@@ -147,6 +147,10 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 		switch msg := msg.(type) {
 		case openvpn.Log:
 			facts.scan(msg.Flags, msg.Text)
+		case openvpn.Notice:
+			if msg.Source == "FATAL" {
+				facts.reason = msg.Text
+			}
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				if err := m.cfg.Taps.Up(c.iface, facts.mtu); err != nil {

@@ -71,9 +71,15 @@ func (m *Manager) startServer(ctx context.Context, p Proto, port uint16) error {
 	}
 	s := &server{proto: p, port: port, proc: proc, up: make(chan error, 1), peers: map[int64]*served{}}
 	m.mu.Lock()
+	if m.stopped { // Stop ran meanwhile and did not see this server
+		m.mu.Unlock()
+		proc.Stop(stopGrace)
+		_ = m.cfg.Taps.Remove(iface)
+		return ErrStopped
+	}
 	m.servers[p] = s
-	m.mu.Unlock()
 	m.wg.Add(1)
+	m.mu.Unlock()
 	go m.runServer(s)
 	select {
 	case err = <-s.up:
@@ -102,6 +108,10 @@ func (m *Manager) runServer(s *server) {
 		switch msg := msg.(type) {
 		case openvpn.Log:
 			facts.scan(msg.Flags, msg.Text)
+		case openvpn.Notice:
+			if msg.Source == "FATAL" {
+				facts.reason = msg.Text
+			}
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				err := m.cfg.Taps.Up(iface, facts.mtu)

@@ -107,6 +107,13 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 			t.Fatalf("netconf %+v", nc)
 		}
 	}
+	// A rotation changes the served config at once (no stale cache).
+	if err := c.UpdateHMAC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if nc, err := c.GetNetworkConfig(ctx); err != nil || nc.VersionNumber != 2 || nc.ValidUntil == 0 || len(nc.HMACAccept) != 16 {
+		t.Fatalf("after updateHMAC: %+v %v", nc, err)
+	}
 	// Registry restart: sessions are lost; the client re-hellos once.
 	e.restart(t)
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
@@ -261,4 +268,27 @@ func TestRollForwardAfterLostRequest(t *testing.T) {
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
 		t.Fatalf("after lost request: %v", err)
 	}
+}
+
+func FuzzParseNetworkConfig(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add([]byte{0x78, 0x9c, 3, 0, 0, 0, 0, 1})
+	f.Add([]byte("not zlib"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nc, err := regclient.ParseNetworkConfig(b, testCA().CA, key)
+		if err == nil && nc.Version == nil {
+			t.Fatal("accepted a config without version")
+		}
+	})
+}
+
+func FuzzOpenHello(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add(make([]byte, 256))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if k, err := regclient.OpenHello(testCA().CA, key, b); err == nil {
+			t.Fatalf("forged hello accepted: key %x", k)
+		}
+	})
 }

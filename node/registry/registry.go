@@ -48,6 +48,11 @@ type Registry struct {
 	validUntil float64   // HMAC rotation phase-1 deadline, 0 when none
 	timeout    time.Time // next housekeeping; zero when nothing is pending
 
+	// confGen changes whenever the served network config may change;
+	// bodies caches each node's compressed config for one generation.
+	confGen uint64
+	bodies  sync.Map // prefix → *cachedBody
+
 	sessions sessions
 	query    sync.Mutex // serializes use of the ::1 channel
 	peers    bootstrapCache
@@ -119,6 +124,7 @@ func (r *Registry) load() error {
 
 // loadState rebuilds the in-memory mirror from the database.
 func (r *Registry) loadState() error {
+	r.confGen++
 	r.tree = newTree(r.cfg.CA.MaxPrefixLen())
 	r.certs = map[string]*certInfo{}
 	r.bySerial = map[int64]string{}

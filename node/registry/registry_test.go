@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -422,3 +423,32 @@ func FuzzParseReply(f *testing.F) {
 }
 
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// FuzzServeHTTP feeds arbitrary request-targets and headers to the
+// handler: it must answer with a status, never panic.
+func FuzzServeHTTP(f *testing.F) {
+	for _, s := range []string{"/getCa", "/hello?client_prefix=0&protocol=x", "/isToken?token=a&token=b",
+		"/getNetworkConfig?cn=0000", "/revoke?cn_or_serial=1%2F16", "/requestCertificate?token=&req=x&location=&ip="} {
+		f.Add(s, "AAAA")
+	}
+	cfg := testConfig(f.TempDir(), testCA())
+	r, err := Open(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer r.Close()
+	f.Fuzz(func(t *testing.T, target, mac string) {
+		req, err := http.NewRequest("GET", "http://registry/", nil)
+		if err != nil {
+			return
+		}
+		req.RequestURI = target
+		req.RemoteAddr = "127.0.0.1:1234"
+		req.Header.Set(HMACHeader, mac)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code < 200 || w.Code > 599 {
+			t.Fatalf("status %d", w.Code)
+		}
+	})
+}

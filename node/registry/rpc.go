@@ -133,7 +133,7 @@ func rpcGetNetworkConfig(r *Registry, c *call) ([]byte, error) {
 	if ci == nil || ci.pub == nil {
 		return nil, status(http.StatusNotFound, "no certificate for prefix %s", c.args["cn"])
 	}
-	return r.networkConfigFor(func(b []byte) ([]byte, error) { return identity.Encrypt(ci.pub, b) })
+	return r.networkConfig(c.args["cn"], ci.pub)
 }
 
 func rpcGetCountry(r *Registry, c *call) ([]byte, error) {

@@ -187,10 +187,11 @@ func levelOf(line string) slog.Level {
 	switch {
 	case strings.HasPrefix(line, "  "): // option dump at --verb 4
 		return slog.LevelDebug
-	case strings.Contains(line, "ERROR") || strings.Contains(line, "fatal error") ||
-		strings.HasPrefix(line, "Options error"):
+	case strings.Contains(line, "fatal error") || strings.HasPrefix(line, "Options error"):
 		return slog.LevelError
-	case strings.Contains(line, "WARNING"):
+	case strings.Contains(line, "WARNING") || strings.Contains(line, "ERROR") ||
+		strings.Contains(line, "Error") || strings.Contains(line, "AUTH_FAILED"):
+		// A peer's failure is the tunnel's problem, not the node's.
 		return slog.LevelWarn
 	case strings.Contains(line, "MTU parms") || strings.Contains(line, "peer info:") ||
 		strings.HasPrefix(line, "MANAGEMENT:"):

@@ -1,0 +1,260 @@
+package babel
+
+import (
+	"net/netip"
+	"time"
+
+	"re6st-tui/routing/babel/wire"
+)
+
+// isLinkLocal64 reports whether a is in fe80::/64, the only source babeld accepts.
+func isLinkLocal64(a netip.Addr) bool {
+	if !a.Is6() || a.Is4In6() {
+		return false
+	}
+	b := a.As16()
+	return b[0] == 0xfe && b[1] == 0x80 && b[2]|b[3]|b[4]|b[5]|b[6]|b[7] == 0
+}
+
+// receive processes one datagram (§2.7).
+func (c *core) receive(d Datagram) {
+	c.stats.RxPackets++
+	ifc := c.ifaces[d.Ifindex]
+	d.Src = d.Src.WithZone("")
+	if ifc == nil || !ifc.up || d.Src == ifc.LinkLocal {
+		return
+	}
+	if !isLinkLocal64(d.Src) {
+		c.stats.BadPackets++
+		return
+	}
+	p, err := wire.Decode(d.Data)
+	if err != nil {
+		c.stats.BadPackets++
+		return
+	}
+	for _, dr := range p.Drops {
+		c.stats.Drops[dr.Reason]++
+	}
+	n := c.neighs[neighKey{ifc.Index, d.Src}]
+	if c.keyed() {
+		var ok bool
+		if n, ok = c.authenticate(ifc, n, d, p); !ok {
+			return
+		}
+	} else if n == nil {
+		n = c.addNeighbour(ifc, d.Src)
+	}
+	c.process(n, d, p)
+}
+
+func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
+	recvTS := c.timestamp()
+	var helloTS, origin, receive uint32
+	haveIHUTS := false
+	unicast := !d.Dst.IsMulticast()
+	for _, t := range p.TLVs {
+		switch t := t.(type) {
+		case wire.Hello:
+			c.hello(n, t, recvTS)
+			if t.HasTimestamp {
+				helloTS = t.Timestamp
+			}
+		case wire.IHU:
+			if t.Addr.IsValid() && t.Addr.WithZone("") != n.ifc.LinkLocal {
+				continue // about someone else
+			}
+			n.txcost, n.ihuTime, n.ihuInterval, n.haveIHU = t.RxCost, c.now, t.Interval, true
+			if t.HasTimestamp {
+				origin, receive, haveIHUTS = t.Origin, t.Receive, true
+			}
+		case wire.Update:
+			c.handleUpdate(n, t)
+		case wire.RouteRequest:
+			c.handleRouteRequest(n, t)
+		case wire.SeqnoRequest:
+			c.handleSeqnoRequest(n, t)
+		case wire.AckRequest:
+			c.unicastTLV(n, wire.Ack{Nonce: t.Nonce}, true)
+		}
+	}
+	if helloTS != 0 && haveIHUTS {
+		n.rttSample(c.now, origin, receive, helloTS, recvTS)
+	}
+	_ = unicast
+	c.updateCost(n)
+}
+
+func (c *core) addNeighbour(ifc *iface, addr netip.Addr) *neighbour {
+	k := neighKey{ifc.Index, addr}
+	m, ok := c.multipliers[k]
+	if !ok {
+		m = 256
+	}
+	n := &neighbour{ifc: ifc, addr: addr, txcost: inf, cost: inf, multiplier: m, ihuTime: c.now}
+	c.neighs[k] = n
+	c.emitNeighbour(n, NeighbourAdded)
+	return n
+}
+
+func (c *core) hello(n *neighbour, h wire.Hello, recvTS uint32) {
+	slot := 0
+	if h.Flags&wire.HelloUnicast != 0 {
+		slot = 1
+	}
+	fresh := n.hist[slot].reach == 0
+	before := n.rxcost(c.now)
+	n.hist[slot].hello(c.now, h.Seqno, h.Interval)
+	if n.rxcost(c.now) != before {
+		// Tell the neighbour at once that the link works (or stopped working).
+		n.ifc.mc.tlvs = append(n.ifc.mc.tlvs, c.ihuTLV(n))
+		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentTLV)))
+	}
+	if slot == 0 && h.Interval != 0 {
+		n.lastMulticast = c.now
+	}
+	if h.HasTimestamp && h.Timestamp != 0 {
+		n.helloTS, n.helloRecv, n.helloTSTime = h.Timestamp, recvTS, c.now
+	}
+	if fresh && slot == 0 {
+		// Early feedback to a new neighbour: our next Hello and IHU soon.
+		if n.ifc.feedback.IsZero() {
+			n.ifc.feedback = c.now.Add(c.roughly(50 * time.Millisecond))
+		}
+	}
+}
+
+// updateCost recomputes n's link cost and re-runs selection on change.
+func (c *core) updateCost(n *neighbour) {
+	cost := n.computeCost(c.now)
+	if cost == n.cost {
+		return
+	}
+	n.cost = cost
+	if cost < inf && !n.usable {
+		// A new usable neighbour: ask for its table and give it ours.
+		n.usable = true
+		c.unicastTLV(n, wire.RouteRequest{}, true)
+		n.ifc.mc.full = true
+		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
+	}
+	c.neighbourCostChanged(n)
+	c.emitNeighbour(n, NeighbourChanged)
+}
+
+// checkNeighbours accounts for missed Hellos and IHUs, and flushes dead neighbours.
+func (c *core) checkNeighbours() {
+	for k, n := range c.neighs {
+		n.hist[0].check(c.now)
+		n.hist[1].check(c.now)
+		if n.hist[0].reach == 0 || c.now.Sub(n.lastMulticast) > 300*time.Second {
+			c.flushNeighbour(k, n)
+			continue
+		}
+		n.resetTxcost(c.now)
+		c.updateCost(n)
+	}
+}
+
+func (c *core) flushNeighbour(k neighKey, n *neighbour) {
+	delete(c.neighs, k)
+	c.flushNeighbourRoutes(n) // with the old cost: a finite loss calls for a seqno request
+	n.cost = inf
+	for rk, p := range c.forwarded {
+		if p.from == n {
+			delete(c.forwarded, rk)
+		}
+	}
+	c.emitNeighbour(n, NeighbourFlushed)
+}
+
+// martian reports prefixes no route may carry (§4.3).
+func martian(p netip.Prefix) bool {
+	a := p.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return b[0] == 0 && p.Bits() > 0 || b[0] == 127 || b[0] >= 224 && b[0] < 240 || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	return a.IsMulticast() || a.IsLinkLocalUnicast() || (p.Bits() == 128 && (a.IsUnspecified() || a.IsLoopback()))
+}
+
+func (c *core) handleUpdate(n *neighbour, u wire.Update) {
+	if u.Wildcard() {
+		c.retractNeighbour(n)
+		return
+	}
+	if u.HasRouterID && u.RouterID == c.cfg.RouterID {
+		c.stats.OwnUpdates++
+		return
+	}
+	if martian(u.Prefix) || (u.Src.Bits() > 0 && martian(u.Src)) {
+		c.stats.Martians++
+		return
+	}
+	if !c.accepted(u.Prefix, u.Src) {
+		c.stats.Filtered++
+		return
+	}
+	k := routeKey{u.Prefix, u.Src}
+	e := c.routes[k]
+	var r *route
+	if e != nil {
+		for _, x := range e.routes {
+			if x.neigh == n {
+				r = x
+			}
+		}
+	}
+	if u.Metric >= inf {
+		if r != nil && r.refmetric < inf {
+			r.refmetric = inf
+			c.consider(k)
+		}
+		return
+	}
+	s := c.source(u.RouterID, k, u.Seqno)
+	feasible := s.feasible(c.now, u.Seqno, u.Metric)
+	if e == nil {
+		e = &entry{}
+		c.routes[k] = e
+	}
+	old, oldRoute := c.stateOf(e), e.installed
+	if r == nil {
+		r = &route{neigh: n, smoothAt: c.now}
+		e.routes = append(e.routes, r)
+		r.smoothed = -1
+	}
+	if !feasible && e.installed == r && r.rid != u.RouterID {
+		e.installed = nil // a successor switching sources unfeasibly: uninstall
+	}
+	r.rid, r.seqno, r.refmetric = u.RouterID, u.Seqno, u.Metric
+	r.nexthop = u.NextHop
+	r.time, r.hold = c.now, holdTime(u.Interval)
+	if r.smoothed < 0 {
+		r.smoothed = max(float64(c.metric(r)), 32767)
+	}
+	c.reselect(k, e, old, oldRoute)
+	if !feasible {
+		c.unfeasibleRequest(n, k, u, s, e)
+	}
+}
+
+// unfeasibleRequest asks the sender of an unfeasible update for a newer
+// seqno when we need one (§4.6), at most once per second per source.
+func (c *core) unfeasibleRequest(n *neighbour, k routeKey, u wire.Update, s *source, e *entry) {
+	if int16(s.seqno-u.Seqno) > 100 {
+		return // hopelessly behind: wait for the source to age out
+	}
+	need := e.installed == nil || c.metric(e.installed) >= u.Metric+512 && u.Metric+512 > u.Metric
+	if !need {
+		return
+	}
+	seq := s.seqno + 1
+	if s.metric >= inf {
+		seq = s.seqno
+	}
+	if !c.rateLimitRequest(sourceKey{u.RouterID, k}, seq) {
+		return
+	}
+	c.unicastTLV(n, wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: u.RouterID, Prefix: k.dst, Src: k.src}, true)
+}

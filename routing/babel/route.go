@@ -1,0 +1,329 @@
+package babel
+
+import (
+	"math"
+	"net/netip"
+	"time"
+
+	"re6st-tui/routing/babel/wire"
+	"re6st-tui/routing/kernel"
+)
+
+// sourceKey is (router-id, dst, src): the key of feasibility distances.
+type sourceKey struct {
+	rid wire.RouterID
+	routeKey
+}
+
+// source holds a feasibility distance (§4.2).
+type source struct {
+	seqno  uint16
+	metric uint16
+	time   time.Time // created, or last advertised with a finite metric
+}
+
+// seqnoNewer reports whether a is newer than b (16-bit modular).
+func seqnoNewer(a, b uint16) bool { return a != b && (b-a)&0x8000 != 0 }
+
+const sourceStale = 200 * time.Second
+
+// feasible is the feasibility condition; retractions are always feasible.
+func (s *source) feasible(now time.Time, seqno, metric uint16) bool {
+	if metric >= inf || now.Sub(s.time) > sourceStale {
+		return true
+	}
+	return seqnoNewer(seqno, s.seqno) || (seqno == s.seqno && metric < s.metric)
+}
+
+// advertised updates the FD when we announce a finite route from s.
+func (s *source) advertised(now time.Time, seqno, metric uint16) {
+	if metric >= inf {
+		return
+	}
+	if now.Sub(s.time) > sourceStale || seqnoNewer(seqno, s.seqno) || (seqno == s.seqno && metric < s.metric) {
+		s.seqno, s.metric = seqno, metric
+	}
+	s.time = now
+}
+
+func (c *core) source(rid wire.RouterID, k routeKey, seqno uint16) *source {
+	sk := sourceKey{rid, k}
+	s := c.sources[sk]
+	if s == nil {
+		s = &source{seqno: seqno, metric: inf, time: c.now}
+		c.sources[sk] = s
+	}
+	return s
+}
+
+// route is one neighbour's route to (dst, src).
+type route struct {
+	rid       wire.RouterID
+	neigh     *neighbour
+	seqno     uint16
+	refmetric uint16
+	nexthop   netip.Addr
+	time      time.Time // last finite update
+	hold      time.Duration
+	smoothed  float64
+	smoothAt  time.Time
+}
+
+// entry is everything about one (dst, src).
+type entry struct {
+	routes    []*route
+	installed *route
+	// kernel is what we put in the kernel for this key, if anything.
+	kernel *kernel.Route
+}
+
+func holdTime(interval uint16) time.Duration {
+	s := int(interval)*4/100 + int(interval)/50
+	return time.Duration(max(s, 15)) * time.Second
+}
+
+func (c *core) expired(r *route) bool { return c.now.Sub(r.time) >= r.hold }
+
+// metric is refmetric + link cost, capped; expired routes are unreachable.
+func (c *core) metric(r *route) uint16 {
+	if r.refmetric >= inf || c.expired(r) {
+		return inf
+	}
+	return uint16(min(uint32(r.refmetric)+uint32(r.neigh.cost), inf))
+}
+
+// smooth returns r's smoothed metric, decaying it towards the current metric.
+func (c *core) smooth(r *route) float64 {
+	m := float64(c.metric(r))
+	dt := c.now.Sub(r.smoothAt)
+	r.smoothAt = c.now
+	if dt > 0 {
+		r.smoothed = m + (r.smoothed-m)*math.Exp2(-float64(dt)/float64(c.cfg.SmoothingHalfLife))
+	}
+	if math.Abs(r.smoothed-m) < 4 {
+		r.smoothed = m
+	}
+	return r.smoothed
+}
+
+func (c *core) feasibleRoute(k routeKey, r *route) bool {
+	s := c.sources[sourceKey{r.rid, k}]
+	return s == nil || s.feasible(c.now, r.seqno, r.refmetric)
+}
+
+// state is what the rest of the network sees of a key: used to decide on
+// triggered updates.
+type state struct {
+	present bool
+	rid     wire.RouterID
+	seqno   uint16
+	metric  uint16
+}
+
+func (c *core) stateOf(e *entry) state {
+	if e == nil || e.installed == nil {
+		return state{}
+	}
+	r := e.installed
+	return state{true, r.rid, r.seqno, c.metric(r)}
+}
+
+// consider re-runs route selection for k (§4.3) and applies its consequences.
+func (c *core) consider(k routeKey) {
+	if e := c.routes[k]; e != nil {
+		c.reselect(k, e, c.stateOf(e), e.installed)
+	}
+}
+
+// reselect picks the route to install for k; old and oldRoute are what was
+// installed before the caller changed the entry.
+func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
+	if _, ok := c.xroutes[k]; ok {
+		e.installed = nil // we originate it: never install a learned route
+	} else {
+		var best *route
+		var bestSmoothed float64
+		for _, r := range e.routes {
+			s := c.smooth(r)
+			if c.metric(r) >= inf || !c.feasibleRoute(k, r) {
+				continue
+			}
+			if best == nil || s < bestSmoothed || (s == bestSmoothed && c.metric(r) < c.metric(best)) {
+				best, bestSmoothed = r, s
+			}
+		}
+		inst := e.installed
+		switch {
+		case best == nil || best == inst:
+		case inst == nil || c.metric(inst) >= inf:
+			e.installed = best
+		case c.metric(best) <= c.metric(inst) && bestSmoothed < c.smooth(inst):
+			e.installed = best
+		}
+	}
+	if e.installed != oldRoute || (e.installed != nil && old.metric != c.metric(e.installed)) {
+		c.syncKernel(k, e)
+	}
+	c.triggered(k, old, c.stateOf(e))
+	if len(e.routes) == 0 && e.installed == nil {
+		c.dropKernel(e)
+		delete(c.routes, k)
+	}
+}
+
+// triggered sends the updates and requests a change of k calls for (§4.4, §4.5).
+func (c *core) triggered(k routeKey, old, cur state) {
+	if old == cur {
+		return
+	}
+	sent := true
+	switch {
+	case !old.present && cur.present:
+		c.queueUpdate(k, true)
+	case old.present && !cur.present:
+		c.queueUpdate(k, true)
+		c.scheduleResend(k)
+		if old.metric < inf && old.metric <= 32767 {
+			c.requestLost(k, old)
+		}
+	case old.rid != cur.rid || (cur.metric >= inf && old.metric < inf):
+		c.queueUpdate(k, true)
+		c.scheduleResend(k)
+	case old.metric < 1536 && int(cur.metric) >= int(old.metric)+512:
+		c.queueUpdate(k, true)
+	case old.metric >= inf && cur.metric < inf:
+		c.queueUpdate(k, false)
+	case cur.metric < old.metric && old.metric-cur.metric < 1024:
+		sent = false
+	case absDiff(cur.metric, old.metric) >= 384 || cur.seqno != old.seqno:
+		c.queueUpdate(k, false)
+	default:
+		sent = false
+	}
+	if c.satisfyForwarded(k, cur) {
+		c.queueUpdate(k, true)
+	}
+	if sent && old.present && old.metric < inf && int(cur.metric) >= int(old.metric)+288 {
+		c.multicastTLV(wire.RouteRequest{Prefix: k.dst, Src: k.src}, false)
+	}
+	if old.present != cur.present || old.metric != cur.metric || old.rid != cur.rid {
+		c.emitRoute(k)
+	}
+}
+
+func absDiff(a, b uint16) uint16 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// requestLost asks for a newer seqno after losing a finite route (§4.5).
+func (c *core) requestLost(k routeKey, old state) {
+	s := c.sources[sourceKey{old.rid, k}]
+	if s == nil {
+		return
+	}
+	seq := s.seqno + 1
+	if s.metric >= inf {
+		seq = s.seqno
+	}
+	req := wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: old.rid, Prefix: k.dst, Src: k.src}
+	if e := c.routes[k]; e != nil {
+		var best *route
+		for _, r := range e.routes {
+			if r.refmetric < inf && r.neigh.cost < inf && (best == nil || c.metric(r) < c.metric(best)) {
+				best = r
+			}
+		}
+		if best != nil {
+			c.unicastTLV(best.neigh, req, true)
+			return
+		}
+	}
+	c.multicastTLV(req, true)
+}
+
+// retractNeighbour sets every route through n to infinity (wildcard retraction).
+func (c *core) retractNeighbour(n *neighbour) {
+	for k, e := range c.routes {
+		for _, r := range e.routes {
+			if r.neigh == n && r.refmetric < inf {
+				r.refmetric = inf
+				c.consider(k)
+			}
+		}
+	}
+}
+
+// flushNeighbourRoutes removes every route through n.
+func (c *core) flushNeighbourRoutes(n *neighbour) {
+	for k, e := range c.routes {
+		for i, r := range e.routes {
+			if r.neigh == n {
+				c.flushRoute(k, e, i)
+				break
+			}
+		}
+	}
+}
+
+// flushRoute removes e.routes[i]; losing the installed route triggers §4.5.
+func (c *core) flushRoute(k routeKey, e *entry, i int) {
+	old, oldRoute := c.stateOf(e), e.installed
+	r := e.routes[i]
+	e.routes = append(e.routes[:i], e.routes[i+1:]...)
+	if e.installed == r {
+		e.installed = nil
+	}
+	c.reselect(k, e, old, oldRoute)
+}
+
+// neighbourCostChanged re-runs selection for every key with a route via n.
+func (c *core) neighbourCostChanged(n *neighbour) {
+	for k, e := range c.routes {
+		for _, r := range e.routes {
+			if r.neigh == n {
+				c.consider(k)
+				break
+			}
+		}
+	}
+}
+
+// expire flushes routes that went old and GCs sources (§4.3, §4.2).
+func (c *core) expire() {
+	for k, e := range c.routes {
+		for i := 0; i < len(e.routes); {
+			r := e.routes[i]
+			if c.now.Sub(r.time) >= r.hold*7/8 {
+				c.flushRoute(k, e, i)
+				if c.routes[k] == nil {
+					break
+				}
+				continue
+			}
+			i++
+		}
+		if c.routes[k] != nil {
+			c.consider(k) // expired (not yet old) routes become unreachable
+		}
+	}
+}
+
+func (c *core) gcSources() {
+	for sk, s := range c.sources {
+		if c.now.Sub(s.time) > sourceStale {
+			if e := c.routes[sk.routeKey]; e != nil {
+				used := false
+				for _, r := range e.routes {
+					used = used || r.rid == sk.rid
+				}
+				if used {
+					continue
+				}
+			}
+			delete(c.sources, sk)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package babel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// ErrStopped is returned by calls made after Run returned.
+var ErrStopped = errors.New("babel speaker is not running")
+
+// Speaker is a Babel router. Create it with [New], start [Speaker.Run], then
+// add interfaces; every method is safe for concurrent use.
+type Speaker struct {
+	cmds chan func(*core)
+	done chan struct{}
+	c    *core
+
+	mu   sync.Mutex // guards subs
+	subs map[chan Event]struct{}
+}
+
+// New checks cfg and builds a speaker that sends with tx and installs routes with kern.
+func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[chan Event]struct{}{}}
+	s.c = newCore(cfg, log, tx, kern, time.Now(), rand.Uint64())
+	s.c.emit = s.publish
+	return s, nil
+}
+
+// Run processes received datagrams and timers until ctx ends, then retracts
+// our routes (wildcard retraction), removes installed kernel routes and returns.
+func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
+	defer close(s.done)
+	defer s.closeSubs()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	c := s.c
+	for {
+		next := c.tick(time.Now())
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			c.shutdown(time.Now())
+			return nil
+		case d, ok := <-rx:
+			if !ok {
+				c.shutdown(time.Now())
+				return errors.New("babel: receive channel closed")
+			}
+			c.now = time.Now()
+			c.receive(d)
+		case f := <-s.cmds:
+			c.now = time.Now()
+			f(c)
+		case <-timer.C:
+		}
+	}
+}
+
+// do runs f on the speaker's goroutine and waits for it.
+func (s *Speaker) do(f func(*core)) error {
+	ran := make(chan struct{})
+	select {
+	case s.cmds <- func(c *core) { f(c); close(ran) }:
+		<-ran
+		return nil
+	case <-s.done:
+		return ErrStopped
+	}
+}
+
+// AddInterface starts Babel on an interface (tunnels come and go at run time).
+func (s *Speaker) AddInterface(ifc Interface) error {
+	var err error
+	if e := s.do(func(c *core) { err = c.addInterface(ifc) }); e != nil {
+		return e
+	}
+	return err
+}
+
+// RemoveInterface retracts our routes on it and forgets its neighbours.
+func (s *Speaker) RemoveInterface(name string) error {
+	var err error
+	if e := s.do(func(c *core) { err = c.removeInterface(name) }); e != nil {
+		return e
+	}
+	return err
+}
+
+// SetInterfaceUp reports carrier changes: down flushes its neighbours at once.
+func (s *Speaker) SetInterfaceUp(name string, up bool) error {
+	var err error
+	if e := s.do(func(c *core) {
+		ifc := c.ifaceByName(name)
+		if ifc == nil {
+			err = fmt.Errorf("babel: no interface %s", name)
+			return
+		}
+		c.setUp(ifc, up)
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// SetCostMultiplier scales the cost of the link to neighbour addr on ifname:
+// 256 is neutral, 4096 drains the link, 0 makes it unusable while keeping the
+// neighbour (re6st's tunnel killer).
+func (s *Speaker) SetCostMultiplier(ifname string, addr netip.Addr, m uint16) error {
+	var err error
+	if e := s.do(func(c *core) { err = c.setMultiplier(ifname, addr, m) }); e != nil {
+		return e
+	}
+	return err
+}
+
+// SetXroutes replaces the set of routes we originate.
+func (s *Speaker) SetXroutes(xs []Xroute) error {
+	return s.do(func(c *core) { c.setXroutes(xs) })
+}
+
+// Snapshot returns a copy of the current state.
+func (s *Speaker) Snapshot() (Snapshot, error) {
+	var snap Snapshot
+	err := s.do(func(c *core) { snap = c.snapshot() })
+	return snap, err
+}
+
+// Subscribe returns a channel of changes. It never blocks the speaker: a
+// subscriber that falls behind gets a FellBehind event and a closed channel.
+// The channel also closes when ctx ends or the speaker stops.
+func (s *Speaker) Subscribe(ctx context.Context) <-chan Event {
+	ch := make(chan Event, 256)
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		close(ch)
+		s.mu.Unlock()
+		return ch
+	default:
+	}
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+		}
+		s.unsubscribe(ch)
+	}()
+	return ch
+}
+
+func (s *Speaker) unsubscribe(ch chan Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.subs[ch]; ok {
+		delete(s.subs, ch)
+		close(ch)
+	}
+}
+
+func (s *Speaker) publish(ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
+		if len(ch) >= cap(ch)-1 {
+			ch <- Event{Kind: FellBehind}
+			delete(s.subs, ch)
+			close(ch)
+			continue
+		}
+		ch <- ev
+	}
+}
+
+func (s *Speaker) closeSubs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
+		delete(s.subs, ch)
+		close(ch)
+	}
+}
+
+func (c *core) setMultiplier(ifname string, addr netip.Addr, m uint16) error {
+	ifc := c.ifaceByName(ifname)
+	if ifc == nil {
+		return fmt.Errorf("babel: no interface %s", ifname)
+	}
+	k := neighKey{ifc.Index, addr.WithZone("")}
+	c.multipliers[k] = m
+	if n := c.neighs[k]; n != nil {
+		n.multiplier = m
+		c.updateCost(n)
+	}
+	return nil
+}
+
+func (c *core) setXroutes(xs []Xroute) {
+	old := c.xroutes
+	c.xroutes = map[routeKey]Xroute{}
+	for _, x := range xs {
+		c.xroutes[xkey(x)] = x
+	}
+	for k, x := range c.xroutes {
+		if ox, ok := old[k]; !ok || ox.Metric != x.Metric {
+			c.queueUpdate(k, true)
+		}
+		if e := c.routes[k]; e != nil {
+			c.consider(k)
+		}
+	}
+	for k := range old {
+		if _, ok := c.xroutes[k]; !ok {
+			c.seqno++ // make the retraction win over copies of the old announcement
+			c.queueUpdate(k, true)
+			c.scheduleResend(k)
+			c.consider(k)
+		}
+	}
+}
