@@ -150,7 +150,7 @@ var babelCols = [bCount][]column{
 	bRoutes: {
 		{title: "PREFIX", width: 22, prio: 0}, {title: "FROM", width: 18, prio: 2},
 		{title: "METRIC", width: 6, right: true, prio: 0}, {title: "REFM", width: 5, right: true, prio: 3},
-		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "NEXT HOP", width: 24, prio: 2},
+		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "SEQNO", width: 5, right: true, prio: 5}, {title: "NEXT HOP", width: 24, prio: 2},
 		{title: "IFACE", width: 12, prio: 0}, {title: "INST", width: 4, prio: 0},
 		{title: "FEAS", width: 4, prio: 1}, {title: "KERNEL", width: 7, prio: 0},
 	},
@@ -205,12 +205,14 @@ func (p *babelPanel) routeCell(r state.BabelRoute, lacks bool, col int) string {
 	case 4:
 		return r.RouterID
 	case 5:
-		return r.NextHop.String()
+		return fmt.Sprint(r.Seqno)
 	case 6:
-		return r.Iface
+		return r.NextHop.String()
 	case 7:
-		return yesNo(r.Installed)
+		return r.Iface
 	case 8:
+		return yesNo(r.Installed)
+	case 9:
 		return yesNo(r.Feasible)
 	}
 	switch {

@@ -309,6 +309,10 @@ func TestRoutesKeys(t *testing.T) {
 	press(m, "enter")
 	mustContain(t, m, "How 2001:db8:42:4::1/128 is reached", "conflict: also", "the kernel uses the lowest metric: 512")
 	press(m, "esc", "e")
+	typeText(m, "2001:db8:42:ffff::1") // inside the network, no node there
+	press(m, "enter")
+	mustContain(t, m, "unreachable 2001:db8:42::/48", "rejected")
+	press(m, "esc", "e")
 	typeText(m, "nonsense")
 	press(m, "enter")
 	if !m.statusErr {

@@ -174,6 +174,9 @@ func (p *routesPanel) cell(row, col int) string {
 	case 1:
 		return prefixOrDash(r.Src)
 	case 2:
+		if r.Type != "" {
+			return r.Type
+		}
 		return addrOrDash(r.Via)
 	case 3:
 		return r.Dev

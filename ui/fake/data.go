@@ -124,7 +124,7 @@ func tunnel(now time.Time, i int) state.Tunnel {
 
 func babelRoute(p, src netip.Prefix, metric uint16, router int, t state.Tunnel) state.BabelRoute {
 	return state.BabelRoute{Prefix: p, Src: src, Metric: metric, RefMetric: metric - min(metric, 96),
-		RouterID: routerID(router + 1), NextHop: t.LinkLocal, Iface: t.Iface, Installed: true, Feasible: true}
+		RouterID: routerID(router + 1), Seqno: uint16(100 + router), NextHop: t.LinkLocal, Iface: t.Iface, Installed: true, Feasible: true}
 }
 
 func kernelVia(p netip.Prefix, t state.Tunnel) state.KernelRoute {
@@ -173,7 +173,7 @@ func addLocal(s *state.State) {
 	s.XRoutes = append(s.XRoutes, state.XRoute{Prefix: me, Src: anyPrefix}, state.XRoute{Prefix: netip.PrefixFrom(s.Identity.Address, 128), Src: anyPrefix})
 	s.Kernel = append(s.Kernel,
 		state.KernelRoute{Dst: me, Dev: "lo", Proto: state.OriginKernel, Metric: 256, Table: mainTable},
-		state.KernelRoute{Dst: network, Dev: "lo", Proto: state.OriginStatic, Metric: 1024, Table: mainTable},
+		state.KernelRoute{Dst: network, Dev: "lo", Proto: state.OriginStatic, Metric: 1024, Table: mainTable, Type: state.TypeUnreachable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("2001:db8:ff00::/64"), Dev: "eth0", Proto: state.OriginRA, Metric: 100, Table: mainTable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("fe80::/64"), Dev: "eth0", Proto: state.OriginKernel, Metric: 256, Table: mainTable},
 	)
