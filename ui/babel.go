@@ -261,7 +261,8 @@ func (p *babelPanel) view(m *Model, w, h int) string {
 	b.WriteString(m.styles.Dim.Render("←/→ switch"))
 	b.WriteByte('\n')
 	if p.missing > 0 {
-		b.WriteString(m.styles.Bad.Render(fmt.Sprintf("! %s Babel says it installed %s missing from the kernel (KERNEL = MISSING; /missing lists them)", plural(p.missing, "route"), map[bool]string{true: "is", false: "are"}[p.missing == 1])) + "\n")
+		b.WriteString(m.styles.Bad.Render(fmt.Sprintf("! %d installed Babel %s missing from the kernel · /missing lists %s",
+			p.missing, map[bool]string{true: "route is", false: "routes are"}[p.missing == 1], map[bool]string{true: "it", false: "them"}[p.missing == 1])) + "\n")
 	}
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
