@@ -127,6 +127,13 @@ func (e *Engine) Step(now time.Time) {
 		nb.RTT = time.Duration(2+e.rnd.IntN(60))*time.Millisecond + 250*time.Microsecond
 		e.emitLocked(state.Event{Kind: state.KindNeighbour, Time: now, Neighbour: &nb})
 	}
+	if n := len(e.st.Routes); n > 0 && e.rnd.IntN(2) == 0 { // metrics drift as RTTs do
+		r := e.st.Routes[e.rnd.IntN(n)]
+		if r.Metric < state.Infinity-64 {
+			r.Metric = max(96, r.Metric+uint16(e.rnd.IntN(64))-32)
+			e.emitLocked(state.Event{Kind: state.KindRoute, Time: now, Route: &r})
+		}
+	}
 	if e.rnd.IntN(3) == 0 {
 		e.logLocked(now, slog.LevelDebug, "babel", "update sent", state.Attr{Key: "iface", Value: "re6stnet1"})
 	}
