@@ -130,7 +130,7 @@ func (e *Engine) Step(now time.Time) {
 	if n := len(e.st.Routes); n > 0 && e.rnd.IntN(2) == 0 { // metrics drift as RTTs do
 		r := e.st.Routes[e.rnd.IntN(n)]
 		if r.Metric < state.Infinity-64 {
-			r.Metric = max(96, r.Metric+uint16(e.rnd.IntN(64))-32)
+			r.Metric = uint16(max(96, int(r.Metric)+e.rnd.IntN(64)-32))
 			e.emitLocked(state.Event{Kind: state.KindRoute, Time: now, Route: &r})
 		}
 	}
