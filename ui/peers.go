@@ -318,10 +318,10 @@ func (p *peersPanel) confirmKill(m *Model, r peerRow) {
 }
 
 func (p *peersPanel) askConnect(m *Model) tea.Cmd {
-	pr, cmd := ask("Connect to a peer", "its prefix, e.g. 2001:db8:42:7::/64", func(m *Model, v string) tea.Cmd {
-		prefix, ok := parsePrefix(v)
+	pr, cmd := ask("Connect to a peer", "its prefix or address, e.g. 2001:db8:42:7::/64", func(m *Model, v string) tea.Cmd {
+		prefix, ok := parsePrefix(&m.st, v)
 		if !ok {
-			m.setStatus(fmt.Sprintf("connect: %q is not a prefix; type one such as %s", v, m.st.Identity.Network), true)
+			m.setStatus(fmt.Sprintf("connect: %q is not a prefix, nor an address Babel has a route for; type a prefix such as %s", v, m.st.Identity.Network), true)
 			return nil
 		}
 		eng := m.eng

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +40,22 @@ func TestStatusSummary(t *testing.T) {
 }
 
 func TestArgs(t *testing.T) {
-	for _, args := range [][]string{nil, {"status", "--json"}, {"enroll"}} {
+	configured := t.TempDir()
+	if err := os.WriteFile(filepath.Join(configured, "re6stnet.conf"), []byte("registry http://198.18.0.10/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--dir", configured}, {"status", "--json"}} {
 		if err := run(args); !errors.Is(err, errNoEngine) {
 			t.Errorf("run(%q) = %v, want errNoEngine", args, err)
 		}
 	}
 	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {
 		t.Errorf("stray argument: %v", err)
+	}
+	// Tests run without a terminal: both screens say so and what to use.
+	for _, args := range [][]string{{"--fake"}, {"enroll", "--fake"}, {"--dir", t.TempDir()}} {
+		if err := run(args); err == nil || !strings.Contains(err.Error(), "needs a terminal") {
+			t.Errorf("run(%q) without a terminal = %v", args, err)
+		}
 	}
 }

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"golang.org/x/sync/errgroup"
 
+	"re6st-tui/node/enroll"
 	"re6st-tui/ui"
 	"re6st-tui/ui/fake"
 )
@@ -24,6 +27,7 @@ var errNoEngine = errors.New("this build has no node engine yet: add --fake to r
 func tuiCmd(args []string) error {
 	fs := flag.NewFlagSet("re6st-tui", flag.ContinueOnError)
 	useFake := fs.Bool("fake", false, "show a made-up node instead of running one (for a look around)")
+	dir := fs.String("dir", "/etc/re6stnet", "configuration directory; enrollment starts when it has no re6stnet.conf")
 	routes := fs.Int("fake-routes", 0, "with --fake: make up this many Babel routes (for load tests)")
 	peers := fs.Int("fake-peers", 100, "with --fake-routes: this many tunnels")
 	if err := fs.Parse(args); err != nil {
@@ -33,7 +37,10 @@ func tuiCmd(args []string) error {
 		return fmt.Errorf("unknown argument %q: subcommands are status and enroll", fs.Arg(0))
 	}
 	if !*useFake {
-		return errNoEngine
+		return firstRun(*dir)
+	}
+	if err := needTerminal("the dashboard", "re6st-tui status --json prints the node's state for scripts"); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -43,6 +50,24 @@ func tuiCmd(args []string) error {
 	}
 	eng := fake.New(st)
 	return runDashboard(ctx, eng, func(ctx context.Context) error { return eng.Run(ctx, time.Second) })
+}
+
+// firstRun enrolls when dir holds no configuration yet; the node itself
+// cannot start from this build.
+func firstRun(dir string) error {
+	conf := filepath.Join(dir, enroll.ConfFile)
+	if _, err := os.Stat(conf); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return errNoEngine
+	}
+	if err := needTerminal("the enrollment wizard ("+conf+" does not exist)", "re6st-conf enrolls from scripts"); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runWizard(ctx, &registryEnroller{dir: dir}, "", dir, noNodeYet); err != nil {
+		return err
+	}
+	return errEnrolledNoEngine
 }
 
 // runDashboard runs the engine and the TUI together; quitting the TUI
@@ -68,3 +93,12 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 // 30 frames a second still feel instant on a key while the renderer's
 // ticker wakes half as often as the default 60.
 const dashboardFPS = 30
+
+// needTerminal explains, instead of a TTY error, why what needs a
+// terminal cannot run and what to use instead.
+func needTerminal(what, instead string) error {
+	if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
+		return nil
+	}
+	return fmt.Errorf("%s needs a terminal on stdin and stdout: run it in one; %s", what, instead)
+}
