@@ -122,11 +122,15 @@ func TestCommands(t *testing.T) {
 
 func checkFix(t *testing.T, c *Client, eng *testEngine) {
 	ctx := context.Background()
-	id := eng.Snapshot().Findings[0].ID
+	id := eng.Snapshot().Findings[0].Fixes[0].ID
+	applied := func() bool {
+		_, ok := eng.Snapshot().Findings[0].Applied()
+		return ok
+	}
 	if err := c.ApplyFix(ctx, id); err != nil {
 		t.Errorf("ApplyFix: %v", err)
 	}
-	if !eng.Snapshot().Findings[0].Applied {
+	if !applied() {
 		t.Error("finding not applied after ApplyFix")
 	}
 	if err := c.ApplyFix(ctx, id); err == nil {
@@ -135,10 +139,10 @@ func checkFix(t *testing.T, c *Client, eng *testEngine) {
 	if err := c.RevertFix(ctx, id); err != nil {
 		t.Errorf("RevertFix: %v", err)
 	}
-	if eng.Snapshot().Findings[0].Applied {
+	if applied() {
 		t.Error("finding still applied after RevertFix")
 	}
-	if err := c.RevertFix(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "no such finding") {
+	if err := c.RevertFix(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "no check offers it") {
 		t.Errorf("RevertFix of an unknown finding: %v", err)
 	}
 }
