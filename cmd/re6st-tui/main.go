@@ -24,6 +24,8 @@ func run(args []string) error {
 			return statusCmd(args[1:])
 		case "enroll":
 			return enrollCmd(args[1:])
+		case "doctor":
+			return doctorCmd(args[1:])
 		case "demo":
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
