@@ -23,6 +23,7 @@ func enrollCmd(args []string) error {
 	registry := fs.String("registry", "", "registry URL to start with")
 	dir := fs.String("dir", "/etc/re6stnet", "where to write the key, certificate and configuration")
 	useFake := fs.Bool("fake", false, "enroll with a made-up registry that writes nothing, then show a made-up node")
+	noStart := fs.Bool("no-start", false, "exit once enrolled instead of starting the node")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,22 +38,34 @@ func enrollCmd(args []string) error {
 	}
 	last := "" // the fake goes on to the dashboard
 	if !*useFake {
-		last = noNodeYet
+		last = lastStep(!*noStart)
 	}
 	if err := runWizard(ctx, enr, *registry, *dir, last); err != nil {
 		return err
 	}
 	if !*useFake {
-		return errEnrolledNoEngine
+		return afterEnroll(ctx, *dir, !*noStart)
 	}
 	eng := fake.New(fake.Typical(time.Now()))
 	return runDashboard(ctx, eng, func(ctx context.Context) error { return eng.Run(ctx, time.Second) })
 }
 
-// What happens after enrolling while this build has no node engine.
-const noNodeYet = "finishes; this build cannot run the node yet"
+// lastStep says what happens once the wizard is done.
+func lastStep(start bool) string {
+	if start {
+		return "starts the node"
+	}
+	return "exits; start the node with re6st-tui --dir or re6stnet"
+}
 
-var errEnrolledNoEngine = errors.New("enrolled, but this build has no node engine to start yet; the configuration stays for when it does")
+// afterEnroll starts the node, or says how to.
+func afterEnroll(ctx context.Context, dir string, start bool) error {
+	if start {
+		return runNode(ctx, dir)
+	}
+	fmt.Printf("enrolled: start the node with re6st-tui --dir %s (or re6stnet @re6stnet.conf there)\n", dir)
+	return nil
+}
 
 // runWizard runs the enrollment wizard to the end and says what it wrote.
 func runWizard(ctx context.Context, enr ui.Enroller, registry, dir, last string) error {

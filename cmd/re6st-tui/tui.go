@@ -20,9 +20,6 @@ import (
 	"re6st-tui/ui/fake"
 )
 
-// errNoEngine is what the commands say until the node engine is wired in.
-var errNoEngine = errors.New("this build has no node engine yet: add --fake to run on a made-up node")
-
 // tuiCmd runs the dashboard.
 func tuiCmd(args []string) error {
 	fs := flag.NewFlagSet("re6st-tui", flag.ContinueOnError)
@@ -30,14 +27,21 @@ func tuiCmd(args []string) error {
 	dir := fs.String("dir", "/etc/re6stnet", "configuration directory; enrollment starts when it has no re6stnet.conf")
 	routes := fs.Int("fake-routes", 0, "with --fake: make up this many Babel routes (for load tests)")
 	peers := fs.Int("fake-peers", 100, "with --fake-routes: this many tunnels")
+	noStart := fs.Bool("no-start", false, "after enrolling, exit instead of starting the node")
+	attachTo := fs.String("attach", "", "show the headless node serving this control socket (re6stnet's <run dir>/control.sock)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unknown argument %q: subcommands are status and enroll", fs.Arg(0))
 	}
+	if *attachTo != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return attach(ctx, *attachTo)
+	}
 	if !*useFake {
-		return firstRun(*dir)
+		return firstRun(*dir, !*noStart)
 	}
 	if err := needTerminal("the dashboard", "re6st-tui status --json prints the node's state for scripts"); err != nil {
 		return err
@@ -52,22 +56,22 @@ func tuiCmd(args []string) error {
 	return runDashboard(ctx, eng, func(ctx context.Context) error { return eng.Run(ctx, time.Second) })
 }
 
-// firstRun enrolls when dir holds no configuration yet; the node itself
-// cannot start from this build.
-func firstRun(dir string) error {
+// firstRun enrolls when dir holds no configuration yet, then runs the
+// node with the dashboard.
+func firstRun(dir string, start bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	conf := filepath.Join(dir, enroll.ConfFile)
 	if _, err := os.Stat(conf); err == nil || !errors.Is(err, os.ErrNotExist) {
-		return errNoEngine
+		return runNode(ctx, dir)
 	}
 	if err := needTerminal("the enrollment wizard ("+conf+" does not exist)", "re6st-conf enrolls from scripts"); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runWizard(ctx, &registryEnroller{dir: dir}, "", dir, noNodeYet); err != nil {
+	if err := runWizard(ctx, &registryEnroller{dir: dir}, "", dir, lastStep(start)); err != nil {
 		return err
 	}
-	return errEnrolledNoEngine
+	return afterEnroll(ctx, dir, start)
 }
 
 // runDashboard runs the engine and the TUI together; quitting the TUI
