@@ -58,7 +58,12 @@ func (t tunnelAdapter) Open(prefix string, addrs []peer.Address) (string, error)
 	if len(list) == 0 {
 		return "", errors.New("no usable address")
 	}
-	return t.n.tun.Open(identity.CN(prefix), list)
+	iface, err := t.n.tun.Open(identity.CN(prefix), list)
+	if err == nil {
+		// The tunnel uses the first address that works; they share a family.
+		t.n.tunnelProto[iface] = string(list[0].Proto)
+	}
+	return iface, err
 }
 
 func (t tunnelAdapter) Close(iface string) error { return t.n.tun.Close(iface) }

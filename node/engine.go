@@ -71,6 +71,7 @@ type Node struct {
 	staleOnce   bool      // the previous check found the registry unreachable
 	dirty       bool      // Babel changed since the state was last built
 	babelIfaces map[string]bool
+	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
 
 	mu sync.Mutex
@@ -89,7 +90,7 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}}
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)
 		if err := n.sink.OpenFile(filepath.Join(n.cfg.LogDir, "re6stnet.log")); err != nil {

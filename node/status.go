@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -59,10 +60,12 @@ func (n *Node) tunnelState(ev tunnels.Event, prefix string) {
 	switch ev.Kind {
 	case tunnels.PeerConnected:
 		t.Role, t.State, t.ID = state.Server, state.TunnelUp, ev.Tunnel+" "+ev.CN
+		t.Proto = strings.TrimPrefix(ev.Tunnel, "re6stnet-")
 	case tunnels.PeerDisconnected:
 		t.Role, t.ID, removed = state.Server, ev.Tunnel+" "+ev.CN, true
 	case tunnels.Connected:
 		t.Role, t.State, t.ID = state.Client, state.TunnelUp, ev.Tunnel
+		t.Proto = n.tunnelProto[ev.Tunnel]
 	case tunnels.Failed, tunnels.Exited:
 		t.Role, t.ID, removed = state.Client, ev.Tunnel, true
 	default:
@@ -130,9 +133,22 @@ func (n *Node) refreshState() {
 	}
 	s.Kernel = kernelRoutes()
 	peers, _ := n.cache.Peers(context.Background(), false)
+	// A node's own prefix is announced with refmetric 0 by the neighbour at
+	// the other end of its tunnel: that ties tunnels to Babel neighbours.
+	owner := map[netip.Prefix]netip.Addr{}
+	for _, r := range s.Routes {
+		if r.RefMetric == 0 && r.Installed {
+			owner[r.Prefix] = r.NextHop
+		}
+	}
 	n.mu.Lock()
 	n.st.Neighbours, n.st.Routes, n.st.Sources, n.st.XRoutes, n.st.Kernel = s.Neighbours, s.Routes, s.Sources, s.XRoutes, s.Kernel
 	n.st.Registry.CachedPeers = len(peers)
+	n.st.Registry.Reachable = !n.mgr.Disconnected()
+	for i := range n.st.Tunnels {
+		t := &n.st.Tunnels[i]
+		t.LinkLocal = owner[t.Peer]
+	}
 	tunnelsUp := len(n.st.Tunnels)
 	full := n.st.Clone()
 	n.mu.Unlock()

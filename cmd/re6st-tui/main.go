@@ -29,7 +29,7 @@ func run(args []string) error {
 		case "demo":
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return demo(ctx, args[1:])
+			return demoCmd(ctx, args[1:])
 		}
 	}
 	return tuiCmd(args)
