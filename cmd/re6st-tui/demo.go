@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -66,7 +67,8 @@ func printDemo(out io.Writer, d *demo.Demo, took time.Duration) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n.Host.Name, n.Host.IPv4, n.ID.Addr, n.ID.Subnet)
 	}
 	w.Flush()
-	_, err := fmt.Fprintf(out, "\nregistry %s; every node reaches every other over the overlay (%v)\n", d.Registry, took.Round(time.Millisecond))
+	_, err := fmt.Fprintf(out, "\nregistry %s; every node reaches every other over the overlay (%v)\nnamespaces %s-*, removed on exit\n",
+		d.Registry, took.Round(time.Millisecond), strings.TrimSuffix(d.Lab.Host("h1").NS, "-h1"))
 	return err
 }
 
