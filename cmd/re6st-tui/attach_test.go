@@ -6,10 +6,5 @@ import (
 )
 
 // `--attach` shows a node through its control socket, so the socket's
-// client must be an engine to the dashboard, and the two interfaces must
-// stay the same.
-var (
-	_ ui.Engine      = (*control.Client)(nil)
-	_ control.Engine = ui.Engine(nil)
-	_ ui.Engine      = control.Engine(nil)
-)
+// client must be an engine to the dashboard.
+var _ ui.Engine = (*control.Client)(nil)
