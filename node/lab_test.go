@@ -2,7 +2,10 @@ package node_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
+	"re6st-tui/node/regclient"
 )
 
 // The node serves what the dashboard and the control socket need.
@@ -95,6 +99,52 @@ func TestLabNetworkForms(t *testing.T) {
 	if st.Identity.Address != d.Nodes[1].ID.Addr || len(st.Neighbours) == 0 || len(st.Tunnels) == 0 {
 		t.Errorf("snapshot: identity %+v, %d neighbours, %d tunnels", st.Identity, len(st.Neighbours), len(st.Tunnels))
 	}
+	// The registry asks the live network through the node beside it.
+	reg := clientIn(t, d.Nodes[0].Host, "http://127.0.0.1/")
+	netlab.WaitFor(t, 30*time.Second, "versions of every node", func() error {
+		b, err := reg.Versions(ctx)
+		if err != nil {
+			return err
+		}
+		var v map[string]*string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		for _, n := range d.Nodes {
+			if s := v[n.ID.Prefix]; s == nil || !strings.Contains(*s, node.Version) {
+				return fmt.Errorf("versions %s: none for %s", b, n.Host.Name)
+			}
+		}
+		return nil
+	})
+	netlab.WaitFor(t, 30*time.Second, "topology with every node", func() error {
+		b, err := reg.Topology(ctx)
+		if err != nil {
+			return err
+		}
+		var topo map[string][]string
+		if err := json.Unmarshal(b, &topo); err != nil {
+			return err
+		}
+		if len(topo[""]) != nodes {
+			return fmt.Errorf("topology %s: want %d nodes answering", b, nodes)
+		}
+		return nil
+	})
+	// A node asks for a bootstrap peer: the registry offers another node.
+	boot := clientIn(t, d.Nodes[2].Host, d.Registry)
+	boot.SetIdentity(d.Nodes[2].ID.CA, d.Nodes[2].ID.Key, d.Nodes[2].ID.Prefix)
+	netlab.WaitFor(t, 30*time.Second, "a bootstrap peer", func() error {
+		prefix, addrs, ok, err := boot.GetBootstrapPeer(ctx)
+		if err != nil || !ok {
+			return fmt.Errorf("none (%v)", err)
+		}
+		if prefix == d.Nodes[2].ID.Prefix || !strings.Contains(addrs, "198.18.0.") {
+			return fmt.Errorf("offered %s at %q", prefix, addrs)
+		}
+		return nil
+	})
+
 	// SIGTERM: each node removes what it made.
 	for _, n := range d.Nodes {
 		if err := n.Proc.Stop(); err != nil {
@@ -111,4 +161,27 @@ func TestLabNetworkForms(t *testing.T) {
 			t.Errorf("%s: node address left after stop:\n%s", n.Host.Name, addrs)
 		}
 	}
+}
+
+// clientIn returns a registry client whose connections are made inside
+// host h.
+func clientIn(t *testing.T, h *netlab.Host, url string) *regclient.Client {
+	t.Helper()
+	c, err := regclient.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.HTTP = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var conn net.Conn
+			err := h.Do(func() error {
+				var err error
+				conn, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+				return err
+			})
+			return conn, err
+		},
+	}}
+	return c
 }

@@ -86,6 +86,7 @@ func run(args []string) error {
 		log.Warn("running without the local node channel", "err", err)
 	} else {
 		defer nodeChan.Close()
+		nodeChan.RoutesFunc = routesFromNode(o.RunDir, o.Config.CA.Network)
 		o.Node = nodeChan
 	}
 	reg, err := registry.Open(o.Config)

@@ -138,6 +138,8 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 		fmt.Sprintf("hello %d", int(cfg.Hello.Seconds())),
 		fmt.Sprintf("client-count %d", max(1, (cfg.Nodes+1)/2)),
 		"logfile " + filepath.Join(d.dir, "registry.log"),
+		// The registry asks the network through the node beside it.
+		"run " + filepath.Join(d.dir, "h1", "run"),
 	}, "\n")+"\n"))
 	if err != nil {
 		return err
