@@ -84,6 +84,7 @@ type neighbour struct {
 	hist [2]history // multicast, unicast
 	// lastMulticast is when the last scheduled multicast Hello arrived.
 	lastMulticast time.Time
+	created       time.Time
 
 	txcost      uint16
 	ihuTime     time.Time
