@@ -110,11 +110,14 @@ func run() error {
 		}
 		log.Info("babel interface", "iface", ifc.Name, "ll", ifc.LinkLocal, "kind", ifc.Kind)
 	}
-	go kernel.WatchLinks(ctx, func(index int, name string, up bool) {
+	err = kernel.WatchLinks(ctx, func(index int, name string, up bool) {
 		if _, ok := names[index]; ok {
 			_ = sp.SetInterfaceUp(names[index], up)
 		}
 	})
+	if err != nil {
+		return err
+	}
 	if *control != "" {
 		if err := serve(ctx, *control, sp); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,38 +29,55 @@ type ourSpeaker struct {
 	stop func()
 }
 
-func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind) *ourSpeaker {
+func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind, names ...string) *ourSpeaker {
 	t.Helper()
+	if len(names) == 0 {
+		names = []string{h.Iface}
+	}
 	var udp *babel.UDP
+	var links []kernel.Link
 	o := &ourSpeaker{}
+	ctx, cancel := context.WithCancel(context.Background())
 	err := h.Do(func() error {
-		var err error
-		if o.link, err = kernel.LookupLink(context.Background(), h.Iface, 10*time.Second); err != nil {
-			return err
+		for _, name := range names {
+			l, err := kernel.LookupLink(ctx, name, 10*time.Second)
+			if err != nil {
+				return err
+			}
+			links = append(links, l)
 		}
+		var err error
 		if o.kern, err = kernel.Open(); err != nil {
 			return err
 		}
-		udp, err = babel.ListenUDP(0)
-		return err
+		if udp, err = babel.ListenUDP(0); err != nil {
+			return err
+		}
+		return kernel.WatchLinks(ctx, func(index int, name string, up bool) {
+			if slices.Contains(names, name) && o.sp != nil {
+				_ = o.sp.SetInterfaceUp(name, up)
+			}
+		})
 	})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
+	o.link = links[0]
 	if err := o.kern.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Install.NoSubtrees = !o.kern.Subtrees()
 	var log *slog.Logger
 	if os.Getenv("BABEL_DEBUG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", h.Name)
 	}
-	if o.sp, err = babel.New(cfg, udp, o.kern, log); err != nil {
+	sp, err := babel.New(cfg, udp, o.kern, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- o.sp.Run(ctx, udp.Recv()) }()
+	go func() { done <- sp.Run(ctx, udp.Recv()) }()
 	var once sync.Once
 	o.stop = func() {
 		once.Do(func() {
@@ -70,10 +88,13 @@ func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind) 
 		})
 	}
 	t.Cleanup(o.stop)
-	err = o.sp.AddInterface(babel.Interface{Name: h.Iface, Index: o.link.Index, MTU: o.link.MTU, LinkLocal: o.link.LinkLocal, Kind: kind})
-	if err != nil {
-		t.Fatal(err)
+	for _, l := range links {
+		err = sp.AddInterface(babel.Interface{Name: l.Name, Index: l.Index, MTU: l.MTU, LinkLocal: l.LinkLocal, Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
+	o.sp = sp
 	return o
 }
 

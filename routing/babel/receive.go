@@ -130,7 +130,7 @@ func (c *core) updateCost(n *neighbour) {
 	if cost == n.cost {
 		return
 	}
-	n.cost = cost
+	c.changeVia(n, func() { n.cost = cost })
 	if cost < inf && !n.usable {
 		// A new usable neighbour: ask for its table and give it ours.
 		n.usable = true
@@ -138,7 +138,6 @@ func (c *core) updateCost(n *neighbour) {
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 	}
-	c.neighbourCostChanged(n)
 	c.emitNeighbour(n, NeighbourChanged)
 }
 
@@ -210,13 +209,15 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 	}
 	if u.Metric >= inf {
 		if r != nil && r.refmetric < inf {
+			old, oldRoute := c.stateOf(e), e.installed
 			r.refmetric = inf
-			c.consider(k)
+			c.reselect(k, e, old, oldRoute)
 		}
 		return
 	}
 	s := c.source(u.RouterID, k, u.Seqno)
 	feasible := s.feasible(c.now, u.Seqno, u.Metric)
+	c.log.Debug("babel: update", "prefix", k.dst, "peer", n.addr, "seqno", u.Seqno, "metric", u.Metric, "feasible", feasible)
 	if e == nil {
 		e = &entry{}
 		c.routes[k] = e
