@@ -85,7 +85,6 @@ func (c *core) syncKernel(k routeKey, e *entry) {
 	}
 	e.kernel = want
 	c.kowner[want.Key()] = k
-	c.log.Debug("babel: installed", "prefix", k.dst, "source", k.src, "route", want.String())
 }
 
 func (c *core) dropKernel(e *entry) {
