@@ -131,7 +131,7 @@ func (c *core) updateCost(n *neighbour) {
 	if cost == n.cost {
 		return
 	}
-	c.log.Debug("babel: neighbour cost", "peer", n.addr, "iface", n.ifc.Name, "cost", cost, "routes", len(c.routes), "rx", c.stats.RxPackets, "bad", c.stats.BadPackets, "drops", c.stats.Drops, "filtered", c.stats.Filtered, "martians", c.stats.Martians)
+	c.log.Debug("babel: neighbour cost", "peer", n.addr, "iface", n.ifc.Name, "cost", cost)
 	c.changeVia(n, func() { n.cost = cost })
 	if cost < inf && !n.usable {
 		// A new usable neighbour: ask for its table and give it ours.
