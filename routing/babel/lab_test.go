@@ -50,14 +50,8 @@ func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind, 
 		if o.kern, err = kernel.Open(); err != nil {
 			return err
 		}
-		if udp, err = babel.ListenUDP(0); err != nil {
-			return err
-		}
-		return kernel.WatchLinks(ctx, func(index int, name string, up bool) {
-			if slices.Contains(names, name) && o.sp != nil {
-				_ = o.sp.SetInterfaceUp(name, up)
-			}
-		})
+		udp, err = babel.ListenUDP(0)
+		return err
 	})
 	if err != nil {
 		cancel()
@@ -95,6 +89,16 @@ func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind, 
 		}
 	}
 	o.sp = sp
+	err = h.Do(func() error {
+		return kernel.WatchLinks(ctx, func(index int, name string, up bool) {
+			if slices.Contains(names, name) {
+				_ = sp.SetInterfaceUp(name, up)
+			}
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return o
 }
 
