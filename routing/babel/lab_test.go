@@ -29,7 +29,7 @@ type ourSpeaker struct {
 	stop func()
 }
 
-func startOurs(t *testing.T, h *netlab.Host, cfg babel.Config, kind babel.Kind, names ...string) *ourSpeaker {
+func startOurs(t testing.TB, h *netlab.Host, cfg babel.Config, kind babel.Kind, names ...string) *ourSpeaker {
 	t.Helper()
 	if len(names) == 0 {
 		names = []string{h.Iface}
@@ -109,7 +109,7 @@ type babeld struct {
 	log  string
 }
 
-func startBabeld(t *testing.T, h *netlab.Host, conf string) *babeld {
+func startBabeld(t testing.TB, h *netlab.Host, conf string) *babeld {
 	t.Helper()
 	dir := t.TempDir()
 	b := &babeld{sock: filepath.Join(dir, "b.sock"), log: filepath.Join(dir, "b.log")}

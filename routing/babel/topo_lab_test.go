@@ -14,7 +14,7 @@ import (
 )
 
 // veth joins hosts a and b with a veth pair named an (in a) and bn (in b).
-func veth(t *testing.T, a, b *netlab.Host, an, bn string) {
+func veth(t testing.TB, a, b *netlab.Host, an, bn string) {
 	t.Helper()
 	a.Run(t, "ip", "link", "add", an, "type", "veth", "peer", "name", bn, "netns", b.NS)
 	a.Run(t, "ip", "link", "set", an, "up")
@@ -41,7 +41,7 @@ func nextHopHost(h *netlab.Host, dst string, lls map[string]string) (string, err
 }
 
 // linkLocals maps every fe80:: address of the hosts to the host name.
-func linkLocals(t *testing.T, hosts ...*netlab.Host) map[string]string {
+func linkLocals(t testing.TB, hosts ...*netlab.Host) map[string]string {
 	m := map[string]string{}
 	for _, h := range hosts {
 		out := h.Run(t, "ip", "-6", "-o", "addr", "show", "scope", "link")
@@ -62,24 +62,54 @@ func nodeConfig(i int, hello time.Duration) babel.Config {
 		Xroutes: []babel.Xroute{{Prefix: netip.MustParsePrefix(fmt.Sprintf("2001:db8:%d::/48", i))}}}
 }
 
-// TestLabTriangle: A–B, B–C, A–C; the A–B link goes down, then silently
-// drops packets: traffic from A to B must move to C. Outages are logged.
+// TestLabTriangle: A–B, B–C, A–C with our speaker; the A–B link goes down,
+// then silently drops packets: traffic between A and B must move to C.
 func TestLabTriangle(t *testing.T) {
+	down, silent := triangleOutages(t, "ours")
+	t.Logf("outage, link set down: %v; silent loss: %v", down, silent)
+}
+
+// BenchmarkLabTriangle measures both outages for our speaker and for babeld
+// (4 s Hellos): RE6ST_LAB=1 go test -run XXX -bench LabTriangle -benchtime 1x ./routing/babel/
+func BenchmarkLabTriangle(b *testing.B) {
+	for _, impl := range []string{"babeld", "ours"} {
+		b.Run(impl, func(b *testing.B) {
+			for range b.N {
+				down, silent := triangleOutages(b, impl)
+				b.ReportMetric(down.Seconds(), "s/outage-down")
+				b.ReportMetric(silent.Seconds(), "s/outage-silent")
+			}
+		})
+	}
+}
+
+func triangleOutages(t testing.TB, impl string) (down, silent time.Duration) {
 	lab := netlab.New(t, netlab.Config{Hosts: 3})
 	a, b, c := lab.Host("h1"), lab.Host("h2"), lab.Host("h3")
 	veth(t, a, b, "ab", "ba")
 	veth(t, b, c, "bc", "cb")
 	veth(t, a, c, "ac", "ca")
+	ifs := [][]string{{"ab", "ac"}, {"ba", "bc"}, {"cb", "ca"}}
 	for i, h := range []*netlab.Host{a, b, c} {
 		h.Run(t, "ip", "-6", "addr", "add", fmt.Sprintf("2001:db8:%d::1/128", i+1), "dev", "lo")
+		if impl == "ours" {
+			startOurs(t, h, nodeConfig(i+1, 4*time.Second), babel.Tunnel, ifs[i]...)
+			continue
+		}
+		h.Run(t, "ip", "-6", "route", "add", "unreachable", fmt.Sprintf("2001:db8:%d::/48", i+1), "proto", "static")
+		conf := fmt.Sprintf("router-id 02:00:00:00:00:00:00:%02x\nredistribute local deny\nredistribute ip 2001:db8:%d::/48 eq 48\nredistribute deny\n", i+1, i+1)
+		for _, name := range ifs[i] {
+			conf += "interface " + name + " type tunnel\n"
+		}
+		startBabeld(t, h, conf)
 	}
-	startOurs(t, a, nodeConfig(1, 4*time.Second), babel.Tunnel, "ab", "ac")
-	startOurs(t, b, nodeConfig(2, 4*time.Second), babel.Tunnel, "ba", "bc")
-	startOurs(t, c, nodeConfig(3, 4*time.Second), babel.Tunnel, "cb", "ca")
 	lls := linkLocals(t, a, b, c)
-	// via checks both directions: a→b and b→a go through want ("h2"/"h1" = direct).
+	// via checks both directions: a→b and b→a go through want ("h2" = direct).
 	via := func(want string) func() error {
 		return func() error {
+			if len(lls) < 9 { // babeld does not wait for the veths' addresses
+				lls = linkLocals(t, a, b, c)
+			}
 			for _, p := range []struct {
 				from *netlab.Host
 				dst  string
@@ -102,22 +132,23 @@ func TestLabTriangle(t *testing.T) {
 		_, err := a.Ping(ctx, "2001:db8:2::1", 1)
 		return err
 	}
-	netlab.WaitFor(t, 90*time.Second, "direct route a→b", via("h2"))
+	netlab.WaitFor(t, 120*time.Second, "direct route a→b", via("h2"))
 	netlab.WaitFor(t, 30*time.Second, "ping a→b", ping)
 
-	down := time.Now()
+	start := time.Now()
 	a.Run(t, "ip", "link", "set", "ab", "down")
-	netlab.WaitFor(t, 10*time.Second, "a→b via c after link down", via("h3"))
-	t.Logf("outage, link set down: %v", time.Since(down))
+	netlab.WaitFor(t, 60*time.Second, "a→b via c after link down", via("h3"))
+	down = time.Since(start)
 	netlab.WaitFor(t, 10*time.Second, "ping a→b via c", ping)
 	a.Run(t, "ip", "link", "set", "ab", "up")
-	netlab.WaitFor(t, 60*time.Second, "direct route back", via("h2"))
+	netlab.WaitFor(t, 120*time.Second, "direct route back", via("h2"))
 
 	a.Run(t, "nft", "add table netdev lab; add chain netdev lab in { type filter hook ingress device ab priority 0; policy drop; }")
 	b.Run(t, "nft", "add table netdev lab; add chain netdev lab in { type filter hook ingress device ba priority 0; policy drop; }")
-	drop := time.Now()
-	netlab.WaitFor(t, 60*time.Second, "a→b via c after silent loss", via("h3"))
-	t.Logf("outage, silent loss: %v", time.Since(drop))
+	start = time.Now()
+	netlab.WaitFor(t, 90*time.Second, "a→b via c after silent loss", via("h3"))
+	silent = time.Since(start)
+	return down, silent
 }
 
 // TestLabChainFlap: five of our speakers in a line; the middle links flap and
