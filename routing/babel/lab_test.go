@@ -109,7 +109,8 @@ type babeld struct {
 	log  string
 }
 
-func startBabeld(t testing.TB, h *netlab.Host, conf string) *babeld {
+// startBabeld runs babeld with the given Hello interval in seconds.
+func startBabeld(t testing.TB, h *netlab.Host, conf string, hello string) *babeld {
 	t.Helper()
 	dir := t.TempDir()
 	b := &babeld{sock: filepath.Join(dir, "b.sock"), log: filepath.Join(dir, "b.log")}
@@ -119,7 +120,7 @@ func startBabeld(t testing.TB, h *netlab.Host, conf string) *babeld {
 	}
 	var err error
 	b.proc, err = h.Start("babeld", "-c", cf, "-I", "", "-S", filepath.Join(dir, "b.state"),
-		"-L", b.log, "-g", b.sock, "-d", "2", "-h", "1", "-H", "1")
+		"-L", b.log, "-g", b.sock, "-d", "2", "-h", hello, "-H", hello)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestLabBabeldInterop(t *testing.T) {
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "2001:db8:a::/48", "proto", "static")
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "default", "proto", "static", "metric", "4000")
 			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo")
-			bd := startBabeld(t, h1, babeldConf(tc.key))
+			bd := startBabeld(t, h1, babeldConf(tc.key), "1")
 			cfg := babel.Config{RouterID: wire.RouterID{2, 0, 0, 0, 0, 0, 0, 0xb}, Hello: time.Second,
 				Xroutes: []babel.Xroute{{Prefix: netip.MustParsePrefix("2001:db8:b::/48")},
 					{Prefix: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8:b::/48")}},

@@ -25,7 +25,7 @@ func TestLabRTT(t *testing.T) {
 	} else {
 		t.Logf("no netem (%s): checking RTT measurement without added delay", out)
 	}
-	bd := startBabeld(t, h1, babeldConf(""))
+	bd := startBabeld(t, h1, babeldConf(""), "1")
 	ours := startOurs(t, h2, babel.Config{RouterID: wire.RouterID{2, 0, 0, 0, 0, 0, 0, 0xb}, Hello: time.Second,
 		Xroutes: []babel.Xroute{{Prefix: netip.MustParsePrefix("2001:db8:b::/48")}}}, babel.Tunnel)
 	rttRe := regexp.MustCompile(`address ` + regexp.QuoteMeta(ours.link.LinkLocal.String()) + ` .* rtt ([0-9.]+) rttcost ([0-9]+)`)

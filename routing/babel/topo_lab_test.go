@@ -101,7 +101,7 @@ func triangleOutages(t testing.TB, impl string) (down, silent time.Duration) {
 		for _, name := range ifs[i] {
 			conf += "interface " + name + " type tunnel\n"
 		}
-		startBabeld(t, h, conf)
+		startBabeld(t, h, conf, "4")
 	}
 	lls := linkLocals(t, a, b, c)
 	// via checks both directions: a→b and b→a go through want ("h2" = direct).
