@@ -17,6 +17,9 @@ func (c *Config) common(iface string) []string {
 		"--script-security", "1", "--verb", verb}
 	a = append(a, c.ExtraArgs...)
 	a = append(a, "--ca", c.CA, "--cert", c.Cert, "--key", c.Key)
+	if c.CRLDir != "" {
+		a = append(a, "--crl-verify", c.CRLDir, "dir")
+	}
 	if c.IPv4.IsValid() {
 		mask := net.CIDRMask(c.IPv4.Bits(), 32)
 		a = append(a, "--ifconfig", c.IPv4.Addr().String(), net.IP(mask).String())

@@ -69,6 +69,7 @@ func (m *Manager) Open(cn string, addrs []Address) (string, error) {
 		return "", ErrStopped
 	}
 	m.clients[iface] = c
+	m.snap[iface] = Tunnel{Iface: iface, CN: cn}
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go m.runClient(c)
@@ -92,13 +93,20 @@ func (m *Manager) Close(iface string) error {
 
 func (m *Manager) runClient(c *client) {
 	defer m.wg.Done()
-	defer func() {
-		m.setStats(c.iface, Counters{}, true)
-		m.mu.Lock()
-		delete(m.clients, c.iface)
-		m.mu.Unlock()
-		m.pool.Release(c.iface)
-	}()
+	ev := m.tryAddresses(c)
+	// Free the tap before telling: the reader may open a new tunnel at once.
+	m.mu.Lock()
+	delete(m.snap, c.iface)
+	delete(m.clients, c.iface)
+	m.mu.Unlock()
+	m.pool.Release(c.iface)
+	m.emit(ev)
+}
+
+// tryAddresses runs openvpn on each address in turn until one connects,
+// and returns the event that ends the tunnel: Exited once it was up,
+// Failed if no address worked.
+func (m *Manager) tryAddresses(c *client) Event {
 	var reason string
 	var last []string
 	for _, addr := range c.addrs {
@@ -121,23 +129,22 @@ func (m *Manager) runClient(c *client) {
 		if closed {
 			proc.Stop(stopGrace)
 		}
-		up, why := m.followClient(c, proc, addr)
+		up, why, ctr := m.followClient(c, proc, addr)
 		last = proc.LastLines()
 		if up {
-			m.emit(Event{Kind: Exited, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort,
-				Reason: why, LastLog: last})
-			return // re6st drops a tunnel that was up; the node decides anew
+			// re6st drops a tunnel that was up; the node decides anew.
+			return Event{Kind: Exited, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort, Reason: why, LastLog: last, Counters: ctr}
 		}
 		reason = fmt.Sprintf("%v: %s", addr, why)
 	}
-	m.emit(Event{Kind: Failed, Tunnel: c.iface, CN: c.cn, Reason: reason, LastLog: last})
+	return Event{Kind: Failed, Tunnel: c.iface, CN: c.cn, Reason: reason, LastLog: last}
 }
 
 // followClient consumes one client process's notifications until it exits;
-// up reports whether it had connected, why is its exit reason.
-func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string) {
+// up reports whether it had connected, why is its exit reason, ctr its last
+// counters.
+func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string, ctr Counters) {
 	var facts logFacts
-	var ctr Counters
 	for {
 		msg, err := proc.Conn().Next(m.ctx)
 		if err != nil {
@@ -147,6 +154,10 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 		switch msg := msg.(type) {
 		case openvpn.Log:
 			facts.scan(msg.Flags, msg.Text)
+		case openvpn.Notice:
+			if msg.Source == "FATAL" {
+				facts.reason = msg.Text
+			}
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				if err := m.cfg.Taps.Up(c.iface, facts.mtu); err != nil {
@@ -156,11 +167,11 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 				}
 				up = true
 				ctr = Counters{Since: time.Now()}
-				m.setStats(c.iface, ctr, false)
 				remote := msg.Remote
 				if !remote.IsValid() {
 					remote = addr.AddrPort
 				}
+				m.update(c.iface, func(t *Tunnel) { t.Up, t.Remote, t.Counters = true, remote, ctr })
 				m.emit(Event{Kind: Connected, Tunnel: c.iface, CN: c.cn, Remote: remote,
 					ExternalIP: facts.externalIP, Cipher: facts.cipher, Counters: ctr})
 			}
@@ -170,7 +181,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 		case openvpn.ByteCount:
 			if up {
 				ctr.In, ctr.Out = msg.In, msg.Out
-				m.setStats(c.iface, ctr, false)
+				m.update(c.iface, func(t *Tunnel) { t.Counters = ctr })
 				m.emit(Event{Kind: Stats, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort, Counters: ctr})
 			}
 		}
@@ -181,7 +192,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 	c.proc = nil
 	c.mu.Unlock()
 	if closed {
-		return up, "closed"
+		return up, "closed", ctr
 	}
-	return up, exitReason(proc, facts.reason)
+	return up, exitReason(proc, facts.reason), ctr
 }

@@ -39,6 +39,10 @@ type Config struct {
 	// ByteCount is the period of byte counter notifications (whole
 	// seconds); 0 means 1 s.
 	ByteCount time.Duration
+	// CRLDir, if set, is a directory kept by [SetRevoked]: OpenVPN itself
+	// then refuses peers (servers we dial included) whose certificate
+	// serial is revoked.
+	CRLDir string
 	// Admit decides on a client asking to join a server, e.g. refusing a
 	// revoked serial. nil admits everyone. It runs in the server's event
 	// loop: keep it quick and never call the Manager from it.

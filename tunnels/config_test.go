@@ -2,6 +2,7 @@ package tunnels
 
 import (
 	"errors"
+	"math/big"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -142,6 +143,7 @@ func TestLogFacts(t *testing.T) {
 		t.Errorf("reason %q", f.reason)
 	}
 	var g logFacts
+	g.scan("I", "OPTIONS IMPORT: tun-mtu set to 1000")
 	g.scan("I", "PUSH: Received control message: 'PUSH_REPLY,setenv-safe external_ip bogus'")
 	g.scan("I", "Data Channel MTU parms [ tun_mtu:x ]")
 	if g.externalIP.IsValid() || g.mtu != 0 {
@@ -160,5 +162,29 @@ func TestParseProto(t *testing.T) {
 	}
 	if TCP6.Iface() != "re6stnet-tcp6" {
 		t.Error(TCP6.Iface())
+	}
+}
+
+func TestSetRevoked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "crl")
+	if err := SetRevoked(dir, []*big.Int{big.NewInt(3), big.NewInt(12)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetRevoked(dir, []*big.Int{big.NewInt(12), new(big.Int).Lsh(big.NewInt(1), 70)}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"1180591620717411303424", "12"}; !slices.Equal(names, want) {
+		t.Fatalf("revocation files %v, want %v", names, want)
+	}
+	if err := SetRevoked(dir, []*big.Int{big.NewInt(-1)}); err == nil {
+		t.Fatal("negative serial accepted")
 	}
 }

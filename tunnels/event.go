@@ -89,3 +89,15 @@ type Peer struct {
 	Tunnel string // the server's tap device
 	Remote netip.AddrPort
 }
+
+// Tunnel is the state of one client tunnel, or of one peer served by one
+// of our servers (Server set).
+type Tunnel struct {
+	Iface    string
+	Server   bool
+	CN       string
+	Serial   string // served peers only
+	Up       bool   // client tunnels: connected (else still trying)
+	Remote   netip.AddrPort
+	Counters Counters
+}

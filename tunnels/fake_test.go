@@ -1,8 +1,11 @@
 package tunnels
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -31,4 +34,41 @@ func (f *fakeTaps) Ops() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.ops)
+}
+
+// logRecords is a slog handler that keeps records with their attributes
+// flattened to "key=value" strings.
+type logRecords struct {
+	mu    *sync.Mutex
+	attrs []string
+	lines *[]string
+}
+
+func newLogRecords() *logRecords {
+	return &logRecords{mu: &sync.Mutex{}, lines: new([]string)}
+}
+
+func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecords) WithGroup(string) slog.Handler            { return h }
+func (h *logRecords) WithAttrs(as []slog.Attr) slog.Handler {
+	n := *h
+	n.attrs = slices.Clone(h.attrs)
+	for _, a := range as {
+		n.attrs = append(n.attrs, a.Key+"="+a.Value.String())
+	}
+	return &n
+}
+func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
+	line := append([]string{r.Message}, h.attrs...)
+	r.Attrs(func(a slog.Attr) bool { line = append(line, a.Key+"="+a.Value.String()); return true })
+	h.mu.Lock()
+	*h.lines = append(*h.lines, strings.Join(line, " "))
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *logRecords) Lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(*h.lines)
 }

@@ -18,7 +18,7 @@ import (
 	"re6st-tui/tunnels/tap"
 )
 
-// Environment of TestLabHelperNode, set by TestLabKilledNode.
+// Environment of TestLabChildNode, set by TestLabKilledNode.
 const (
 	envChildNS   = "TUNNELS_CHILD_NS"
 	envChildDir  = "TUNNELS_CHILD_DIR"
@@ -29,12 +29,12 @@ const (
 	envChildIP   = "TUNNELS_CHILD_IP"
 )
 
-// TestLabHelperNode is not a test: run as a child by TestLabKilledNode, it
+// TestLabChildNode is not a test: run as a child by TestLabKilledNode, it
 // is a node that serves and tunnels to itself, then waits to be killed.
-func TestLabHelperNode(t *testing.T) {
+func TestLabChildNode(t *testing.T) {
 	ns := os.Getenv(envChildNS)
 	if ns == "" {
-		t.Skip("helper process for TestLabKilledNode")
+		t.Skip("child process of TestLabKilledNode")
 	}
 	nsh, err := netns.GetFromName(ns)
 	if err != nil {
@@ -94,7 +94,7 @@ func TestLabKilledNode(t *testing.T) {
 	pki := newPKI(t, labNetwork)
 	h1 := lab.Host("h1")
 	cfg := labConfig(t, h1, pki, "1/16", 1)
-	child := exec.Command(os.Args[0], "-test.run=^TestLabHelperNode$", "-test.v")
+	child := exec.Command(os.Args[0], "-test.run=^TestLabChildNode$", "-test.v")
 	child.Env = append(os.Environ(), envChildNS+"="+h1.NS, envChildDir+"="+cfg.RunDir,
 		envChildCA+"="+cfg.CA, envChildCert+"="+cfg.Cert, envChildKey+"="+cfg.Key,
 		envChildDH+"="+cfg.DH, envChildIP+"="+h1.IPv4.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -70,8 +71,8 @@ func TestLabTunnels(t *testing.T) {
 					return e.Tunnel == iface && !e.Time.Before(up.Time) && e.Counters.In > 300 && e.Counters.Out > 300
 				})
 				srv.ev.wait(t, 10*time.Second, Stats, func(e Event) bool { return e.CN == pc.CN && !e.Time.Before(pc.Time) && e.Counters.In > 300 })
-				if st := c.mgr.Stats()[iface]; st.In == 0 || st.Since.IsZero() {
-					t.Errorf("%s: Stats()[%s] = %+v", c.host.Name, iface, st)
+				if ts := c.mgr.Tunnels(); len(ts) != 1 || ts[0].Iface != iface || !ts[0].Up || ts[0].Counters.In == 0 {
+					t.Errorf("%s: Tunnels() = %+v", c.host.Name, ts)
 				}
 			}
 			for _, c := range []*labNode{c2, c3} {
@@ -115,7 +116,9 @@ func TestLabRefused(t *testing.T) {
 	if err := srv.mgr.Serve(context.Background(), TCP, 1194); err != nil {
 		t.Fatal(err)
 	}
-	c := startNode(t, h2, labConfig(t, h2, pki, "2/16", 2))
+	ccfg := labConfig(t, h2, pki, "2/16", 2)
+	ccfg.CRLDir = t.TempDir()
+	c := startNode(t, h2, ccfg)
 
 	iface, err := c.mgr.Open("1/16", []Address{address(h1, TCP, 1194)})
 	if err != nil {
@@ -128,6 +131,22 @@ func TestLabRefused(t *testing.T) {
 	r := srv.ev.wait(t, 5*time.Second, PeerRefused, nil)
 	if r.CN != "2/16" || r.Serial != "2" || !strings.Contains(r.Reason, "revoked") {
 		t.Errorf("refusal event %+v", r)
+	}
+
+	// A revoked server is refused by the client's OpenVPN (--crl-verify).
+	if err := SetRevoked(ccfg.CRLDir, []*big.Int{big.NewInt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	iface, err = c.mgr.Open("1/16", []Address{address(h1, TCP, 1194)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = c.ev.wait(t, 30*time.Second, Failed, func(e Event) bool { return e.Tunnel == iface })
+	if !strings.Contains(strings.Join(f.LastLog, "\n"), "serial=1 is revoked") {
+		t.Errorf("revoked server: failed with %q (%q), want VERIFY CRL", f.Reason, f.LastLog)
+	}
+	if err := SetRevoked(ccfg.CRLDir, nil); err != nil {
+		t.Fatal(err)
 	}
 
 	iface, err = c.mgr.Open("9/16", []Address{address(h1, TCP, 1194)})

@@ -23,15 +23,11 @@ func (f *logFacts) scan(flags, text string) {
 	if strings.Contains(text, "Data Channel MTU parms") {
 		if _, v, ok := strings.Cut(text, " tun_mtu:"); ok {
 			v, _, _ = strings.Cut(v, " ")
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				f.mtu = n
-			}
+			f.setMTU(v)
 		}
 	}
 	if v, ok := strings.CutPrefix(text, "OPTIONS IMPORT: tun-mtu set to "); ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
-			f.mtu = n
-		}
+		f.setMTU(strings.TrimSpace(v))
 	}
 	// "PUSH: Received control message: 'PUSH_REPLY,setenv-safe external_ip 198.18.0.12,...'"
 	if _, v, ok := strings.Cut(text, "PUSH_REPLY,"); ok {
@@ -50,5 +46,13 @@ func (f *logFacts) scan(flags, text string) {
 	if strings.ContainsAny(flags, "FN") || strings.Contains(text, "ERROR") ||
 		strings.Contains(text, "AUTH_FAILED") || strings.Contains(text, "failed") {
 		f.reason = text
+	}
+}
+
+// setMTU keeps a tun MTU only if IPv6 can run over it: below 1280 the
+// kernel turns IPv6 off on the tap, and Babel with it.
+func (f *logFacts) setMTU(v string) {
+	if n, err := strconv.Atoi(v); err == nil && n >= 1280 && n <= 65535 {
+		f.mtu = n
 	}
 }

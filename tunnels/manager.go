@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,7 +32,9 @@ type Manager struct {
 	servers map[Proto]*server
 	taps    map[string]bool    // server taps made, removed at Stop
 	clients map[string]*client // by tap name
-	stats   map[string]Counters
+	// snap describes client tunnels (by tap) and served peers (by
+	// "<tap>/<OpenVPN client id>") for Tunnels.
+	snap map[string]Tunnel
 }
 
 // New checks cfg (binary, certificate files) and returns a Manager that
@@ -51,7 +54,7 @@ func New(cfg Config) (*Manager, error) {
 		servers: map[Proto]*server{},
 		taps:    map[string]bool{},
 		clients: map[string]*client{},
-		stats:   map[string]Counters{},
+		snap:    map[string]Tunnel{},
 	}, nil
 }
 
@@ -81,26 +84,36 @@ func (m *Manager) Start() error {
 	return nil
 }
 
-// Stats returns the current counters of every tunnel and served peer
-// (served peers are keyed "<tunnel>/<CN>").
-func (m *Manager) Stats() map[string]Counters {
+// Tunnels returns the client tunnels and served peers, sorted by tap then
+// peer. The slice is the caller's.
+func (m *Manager) Tunnels() []Tunnel {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string]Counters, len(m.stats))
-	for k, v := range m.stats {
-		out[k] = v
+	keys := make([]string, 0, len(m.snap))
+	for k := range m.snap {
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
+	out := make([]Tunnel, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, m.snap[k])
+	}
+	m.mu.Unlock()
 	return out
 }
 
-func (m *Manager) setStats(key string, c Counters, del bool) {
+// update changes (or adds) the snapshot entry key.
+func (m *Manager) update(key string, fn func(*Tunnel)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if del {
-		delete(m.stats, key)
-		return
-	}
-	m.stats[key] = c
+	t := m.snap[key]
+	fn(&t)
+	m.snap[key] = t
+}
+
+func (m *Manager) drop(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.snap, key)
 }
 
 // emit hands an event to the reader. Stats are dropped rather than wait;

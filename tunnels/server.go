@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"re6st-tui/tunnels/openvpn"
@@ -17,6 +18,7 @@ type server struct {
 	port  uint16
 	proc  *openvpn.Process
 	up    chan error // receives once: nil when listening, else why not
+	once  sync.Once
 	// peers is owned by the server's loop: served clients by OpenVPN CID.
 	peers map[int64]*served
 }
@@ -71,9 +73,15 @@ func (m *Manager) startServer(ctx context.Context, p Proto, port uint16) error {
 	}
 	s := &server{proto: p, port: port, proc: proc, up: make(chan error, 1), peers: map[int64]*served{}}
 	m.mu.Lock()
+	if m.stopped { // Stop ran meanwhile and did not see this server
+		m.mu.Unlock()
+		proc.Stop(stopGrace)
+		_ = m.cfg.Taps.Remove(iface)
+		return ErrStopped
+	}
 	m.servers[p] = s
-	m.mu.Unlock()
 	m.wg.Add(1)
+	m.mu.Unlock()
 	go m.runServer(s)
 	select {
 	case err = <-s.up:
@@ -102,10 +110,14 @@ func (m *Manager) runServer(s *server) {
 		switch msg := msg.(type) {
 		case openvpn.Log:
 			facts.scan(msg.Flags, msg.Text)
+		case openvpn.Notice:
+			if msg.Source == "FATAL" {
+				facts.reason = msg.Text
+			}
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				err := m.cfg.Taps.Up(iface, facts.mtu)
-				s.up <- err
+				s.report(err)
 				if err != nil {
 					s.proc.Kill()
 					continue
@@ -118,7 +130,7 @@ func (m *Manager) runServer(s *server) {
 		case openvpn.ByteCount:
 			if c := s.peers[msg.CID]; c != nil {
 				c.counters.In, c.counters.Out = msg.In, msg.Out
-				m.setStats(iface+"/"+c.peer.CN, c.counters, false)
+				m.update(servedKey(iface, msg.CID), func(t *Tunnel) { t.Counters = c.counters })
 				m.emit(Event{Kind: Stats, Tunnel: iface, Server: true, CN: c.peer.CN,
 					Serial: c.peer.Serial, Remote: c.peer.Remote, Counters: c.counters})
 			}
@@ -126,8 +138,8 @@ func (m *Manager) runServer(s *server) {
 	}
 	<-s.proc.Done()
 	last := s.proc.LastLines()
-	for _, c := range s.peers {
-		m.setStats(iface+"/"+c.peer.CN, Counters{}, true)
+	for cid := range s.peers {
+		m.drop(servedKey(iface, cid))
 	}
 	m.mu.Lock()
 	if m.servers[s.proto] == s {
@@ -135,10 +147,16 @@ func (m *Manager) runServer(s *server) {
 	}
 	m.mu.Unlock()
 	if !up {
-		s.up <- serverFailure(s, facts.reason, last)
+		s.report(serverFailure(s, facts.reason, last))
 		return
 	}
 	m.emit(Event{Kind: Exited, Tunnel: iface, Server: true, Reason: exitReason(s.proc, facts.reason), LastLog: last})
+}
+
+// report tells Serve how starting went; only the first report counts, and
+// it never blocks (Serve may have given up waiting).
+func (s *server) report(err error) {
+	s.once.Do(func() { s.up <- err })
 }
 
 // serverFailure explains why a server never came up, with the fix.
@@ -199,7 +217,10 @@ func (m *Manager) serverClient(s *server, c openvpn.Client) {
 	case "ESTABLISHED":
 		sv := &served{peer: peer, counters: Counters{Since: time.Now()}}
 		s.peers[c.CID] = sv
-		m.setStats(iface+"/"+peer.CN, sv.counters, false)
+		m.update(servedKey(iface, c.CID), func(t *Tunnel) {
+			*t = Tunnel{Iface: iface, Server: true, CN: peer.CN, Serial: peer.Serial, Up: true,
+				Remote: peer.Remote, Counters: sv.counters}
+		})
 		m.emit(Event{Kind: PeerConnected, Tunnel: iface, Server: true, CN: peer.CN,
 			Serial: peer.Serial, Remote: peer.Remote, Counters: sv.counters})
 	case "DISCONNECT":
@@ -215,11 +236,15 @@ func (m *Manager) serverClient(s *server, c openvpn.Client) {
 		if n, err := strconv.ParseUint(c.Env["bytes_sent"], 10, 64); err == nil {
 			ctr.Out = n
 		}
-		m.setStats(iface+"/"+peer.CN, Counters{}, true)
+		m.drop(servedKey(iface, c.CID))
 		m.emit(Event{Kind: PeerDisconnected, Tunnel: iface, Server: true, CN: peer.CN,
 			Serial: peer.Serial, Remote: peer.Remote, Counters: ctr})
 	}
 }
+
+// servedKey names a served peer in Manager.snap; the zero-padded id keeps
+// peers in connection order.
+func servedKey(iface string, cid int64) string { return fmt.Sprintf("%s/%012d", iface, cid) }
 
 // peerOf reads the client's identity from OpenVPN's environment.
 func peerOf(iface string, env map[string]string) Peer {
@@ -243,4 +268,20 @@ func peerOf(iface string, env map[string]string) Peer {
 		p.Remote = netip.AddrPortFrom(a.Unmap(), uint16(n))
 	}
 	return p
+}
+
+// Unserve stops the server for p and removes its tap; its Exited event
+// follows.
+func (m *Manager) Unserve(p Proto) error {
+	m.mu.Lock()
+	s := m.servers[p]
+	m.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("unserve %s: not served", p)
+	}
+	s.proc.Stop(stopGrace)
+	m.mu.Lock()
+	delete(m.taps, p.Iface())
+	m.mu.Unlock()
+	return m.cfg.Taps.Remove(p.Iface())
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -36,14 +35,7 @@ type babelPanel struct {
 
 func newBabelPanel() babelPanel { return babelPanel{filter: newFilter(), height: 10} }
 
-type srcKey struct{ dst, src netip.Prefix }
-
-func normSrc(p netip.Prefix) netip.Prefix {
-	if !p.IsValid() || p.Bits() == 0 {
-		return netip.Prefix{}
-	}
-	return p
-}
+type srcKey struct{ dst, src pkey }
 
 func (p *babelPanel) rebuild(m *Model) {
 	p.crossCheck(&m.st)
@@ -59,11 +51,11 @@ func (p *babelPanel) crossCheck(st *state.State) {
 	inKernel := p.inKernel
 	clear(inKernel)
 	for _, r := range st.Kernel {
-		inKernel[srcKey{r.Dst, normSrc(r.Src)}] = true
+		inKernel[srcKey{keyOf(r.Dst), keyOf(r.Src)}] = true
 	}
 	p.lacks, p.missing = p.lacks[:0], 0
 	for _, r := range st.Routes {
-		lack := r.Installed && r.Metric != state.Infinity && !inKernel[srcKey{r.Prefix, normSrc(r.Src)}]
+		lack := r.Installed && r.Metric != state.Infinity && !inKernel[srcKey{keyOf(r.Prefix), keyOf(r.Src)}]
 		p.lacks = append(p.lacks, lack)
 		if lack {
 			p.missing++
@@ -158,7 +150,7 @@ var babelCols = [bCount][]column{
 	bRoutes: {
 		{title: "PREFIX", width: 22, prio: 0}, {title: "FROM", width: 18, prio: 2},
 		{title: "METRIC", width: 6, right: true, prio: 0}, {title: "REFM", width: 5, right: true, prio: 3},
-		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "NEXT HOP", width: 24, prio: 2},
+		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "SEQNO", width: 5, right: true, prio: 5}, {title: "NEXT HOP", width: 24, prio: 2},
 		{title: "IFACE", width: 12, prio: 0}, {title: "INST", width: 4, prio: 0},
 		{title: "FEAS", width: 4, prio: 1}, {title: "KERNEL", width: 7, prio: 0},
 	},
@@ -213,12 +205,14 @@ func (p *babelPanel) routeCell(r state.BabelRoute, lacks bool, col int) string {
 	case 4:
 		return r.RouterID
 	case 5:
-		return r.NextHop.String()
+		return fmt.Sprint(r.Seqno)
 	case 6:
-		return r.Iface
+		return r.NextHop.String()
 	case 7:
-		return yesNo(r.Installed)
+		return r.Iface
 	case 8:
+		return yesNo(r.Installed)
+	case 9:
 		return yesNo(r.Feasible)
 	}
 	switch {
@@ -267,7 +261,8 @@ func (p *babelPanel) view(m *Model, w, h int) string {
 	b.WriteString(m.styles.Dim.Render("←/→ switch"))
 	b.WriteByte('\n')
 	if p.missing > 0 {
-		b.WriteString(m.styles.Bad.Render(fmt.Sprintf("! %s Babel says it installed %s missing from the kernel (KERNEL = MISSING; /missing lists them)", plural(p.missing, "route"), map[bool]string{true: "is", false: "are"}[p.missing == 1])) + "\n")
+		b.WriteString(m.styles.Bad.Render(fmt.Sprintf("! %d installed Babel %s missing from the kernel · /missing lists %s",
+			p.missing, map[bool]string{true: "route is", false: "routes are"}[p.missing == 1], map[bool]string{true: "it", false: "them"}[p.missing == 1])) + "\n")
 	}
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")

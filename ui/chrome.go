@@ -120,10 +120,14 @@ func (m *Model) tabCount(t tab) string {
 	return ""
 }
 
-// defaultRouteFinding returns the default-route finding worth a banner.
+// defaultRouteFinding returns the default-route finding worth a banner:
+// one that fails or warns, or whose fix is in force.
 func (m *Model) defaultRouteFinding() (state.Finding, bool) {
 	for _, f := range m.st.Findings {
-		if f.Check == "default-route" && (f.Status != state.CheckOK || f.Applied) {
+		if f.ID != state.CheckDefaultRoute {
+			continue
+		}
+		if _, applied := f.Applied(); applied || f.Status == state.CheckFail || f.Status == state.CheckWarn {
 			return f, true
 		}
 	}
@@ -132,11 +136,14 @@ func (m *Model) defaultRouteFinding() (state.Finding, bool) {
 
 func (m *Model) bannerText() string {
 	f, ok := m.defaultRouteFinding()
-	switch {
-	case !ok:
+	if !ok {
 		return ""
-	case f.Applied:
-		return "✓ U revert │ default-route fix in effect: " + f.Fix
+	}
+	if fx, applied := f.Applied(); applied {
+		return "✓ U revert │ fix in effect: " + fx.Summary
+	}
+	if len(f.Fixes) == 0 {
+		return "⚠ " + f.Explanation
 	}
 	return "⚠ F fix · U revert │ " + f.Explanation
 }
@@ -160,7 +167,7 @@ func (m *Model) bannerView() string {
 		return ""
 	}
 	style := m.styles.Banner
-	if f, _ := m.defaultRouteFinding(); f.Applied {
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
 		style = m.styles.BannerOK
 	}
 	for i, l := range lines {
@@ -195,4 +202,9 @@ func (m *Model) summary() string {
 
 func (m *Model) helpView() string {
 	return truncate(m.help.ShortHelpView(m.keys.helpFor(m.tab).ShortHelp()), m.width)
+}
+
+func hasApplied(f state.Finding) bool {
+	_, ok := f.Applied()
+	return ok
 }

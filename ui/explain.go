@@ -38,6 +38,10 @@ func explain(st *state.State, dst netip.Prefix, kr *state.KernelRoute) *explanat
 		e.add("kernel", false, "no route covers %s: packets to it are dropped (unreachable)", dst)
 		return e
 	}
+	if kr.Type != "" {
+		e.add("kernel", false, "%s: packets to it are rejected; no node of the network has this address yet", kernelText(*kr))
+		return e
+	}
 	e.add("kernel", true, "%s", kernelText(*kr))
 	e.notes = append(e.notes, competitors(st, kr)...)
 	if kr.Proto != state.OriginBabel && !strings.HasPrefix(kr.Dev, "re6stnet") {
@@ -75,6 +79,9 @@ func kernelText(r state.KernelRoute) string {
 	s := r.Dst.String()
 	if r.IsDefault() {
 		s = "default"
+	}
+	if r.Type != "" {
+		s = r.Type + " " + s
 	}
 	if r.Src.IsValid() && r.Src.Bits() > 0 {
 		s += " from " + r.Src.String()

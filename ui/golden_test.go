@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/colorprofile"
 
@@ -31,6 +31,8 @@ var goldenScreens = []struct {
 	{"peers-detail", []string{"down", "enter"}},
 	{"peers-sorted-rtt", []string{"s", "s", "s"}},
 	{"peers-kill-confirm", []string{"x"}},
+	{"peers-connect", []string{"c"}},
+	{"peers-filter", []string{"/", "r", "e", "6", "s", "t", "n", "e", "t", "-"}},
 	{"routes", []string{"2"}},
 	{"routes-re6st-only", []string{"2", "a"}},
 	{"routes-explain", []string{"2", "down", "down", "down", "down", "enter"}},
@@ -41,8 +43,10 @@ var goldenScreens = []struct {
 	{"logs", []string{"4"}},
 	{"logs-debug", []string{"4", "v", "v", "v"}},
 	{"trace-idle", []string{"5"}},
+	{"trace-input", []string{"5", "enter"}},
+	{"routes-explain-ask", []string{"2", "e"}},
 	{"help", []string{"?"}},
-	{"fix-confirm", []string{"F"}},
+	{"fix-choose", []string{"F"}},
 }
 
 func TestGolden(t *testing.T) {
@@ -75,7 +79,7 @@ func TestGoldenColour(t *testing.T) {
 // TestGoldenTrace pins the mtr-style table with a lossy middle hop.
 func TestGoldenTrace(t *testing.T) {
 	hops := []state.Hop{
-		{N: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:2::1")}, Sent: 20, Last: 4 * time.Millisecond, Avg: 5 * time.Millisecond, Best: 3 * time.Millisecond, Worst: 9 * time.Millisecond},
+		{N: 1, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:2::1")}, Names: []string{"gw.lab.example"}, Sent: 20, Last: 4 * time.Millisecond, Avg: 5 * time.Millisecond, Best: 3 * time.Millisecond, Worst: 9 * time.Millisecond},
 		{N: 2, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:1f::1"), netip.MustParseAddr("2001:db8:42:20::1")}, Sent: 20, Loss: 0.15, Last: 14 * time.Millisecond, Avg: 15 * time.Millisecond, Best: 12 * time.Millisecond, Worst: 31 * time.Millisecond},
 		{N: 3, Sent: 20, Loss: 1},
 		{N: 4, Addrs: []netip.Addr{netip.MustParseAddr("2001:db8:42:6::1")}, Sent: 20, Last: 24 * time.Millisecond, Avg: 25 * time.Millisecond, Best: 23 * time.Millisecond, Worst: 40 * time.Millisecond},
@@ -89,7 +93,24 @@ func TestGoldenTrace(t *testing.T) {
 				m.Update(hopMsg{id: 1, hop: h})
 			}
 			m.Update(hopMsg{id: 0, hop: state.Hop{N: 9}}) // from an older trace: dropped
+			m.Update(hopMsg{id: 1, hop: state.Hop{N: 6}}) // a probe beyond…
+			m.Update(hopMsg{id: 1, hop: state.Hop{N: 4, Addrs: hops[3].Addrs, Sent: 20, Final: true,
+				Last: hops[3].Last, Avg: hops[3].Avg, Best: hops[3].Best, Worst: hops[3].Worst}}) // …the end
 			requireGolden(t, screen(t, m))
+		})
+	}
+}
+
+// TestTinyAndHugeScreens renders every tab outside the supported sizes:
+// nothing may panic or overflow the width.
+func TestTinyAndHugeScreens(t *testing.T) {
+	for _, size := range [][2]int{{20, 5}, {40, 10}, {79, 23}, {250, 80}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _ := newModel(t, fake.Typical(t0), size[0], size[1])
+			for _, keys := range [][]string{nil, {"enter"}, {"esc", "2"}, {"enter"}, {"esc", "3"}, {"4"}, {"5"}, {"?"}, {"?", "F"}} {
+				press(m, keys...)
+				screen(t, m)
+			}
 		})
 	}
 }

@@ -103,30 +103,41 @@ func TestFixKeys(t *testing.T) {
 	m, _ := typical(t)
 	mustContain(t, m, "F fix")
 	press(m, "U")
-	if m.prompt != nil || !strings.Contains(m.status, "not applied") {
+	if m.prompt != nil || !strings.Contains(m.status, "no default-route fix is applied") {
 		t.Fatalf("U before F: prompt %v, status %q", m.prompt, m.status)
 	}
 	press(m, "F")
-	mustContain(t, m, "This runs:  sysctl -w net.ipv6.conf.eth0.accept_ra=2")
-	press(m, "n")
+	mustContain(t, m, "Fix the default route", "accept_ra=2", "route all traffic through re6st")
+	press(m, "9") // no such fix: ignored
+	if m.prompt == nil {
+		t.Fatal("a digit out of range closed the chooser")
+	}
+	press(m, "esc")
 	if m.prompt != nil {
-		t.Fatal("n did not cancel")
+		t.Fatal("esc did not cancel")
 	}
-	run(m, press(m, "F", "y"))
-	if f, _ := m.defaultRouteFinding(); !f.Applied {
-		t.Fatalf("fix not applied; status %q", m.status)
+	run(m, press(m, "F", "1"))
+	f, _ := m.defaultRouteFinding()
+	if fx, ok := f.Applied(); !ok || fx.ID != "accept-ra-2:eth0" {
+		t.Fatalf("fix 1 not applied; status %q", m.status)
 	}
-	mustContain(t, m, "default-route fix in effect")
+	mustContain(t, m, "✓ U revert │ fix in effect: set net.ipv6.conf.eth0.accept_ra=2")
 	press(m, "F")
 	if m.prompt != nil {
-		t.Fatal("F offered to apply a fix already in effect")
+		t.Fatal("F offered a fix while one is in effect")
 	}
 	press(m, "U")
-	mustContain(t, m, "sysctl -w net.ipv6.conf.eth0.accept_ra=1")
+	mustContain(t, m, "This undoes:", "set-sysctl net.ipv6.conf.eth0.accept_ra: 2 → 1")
 	run(m, press(m, "y"))
-	if f, _ := m.defaultRouteFinding(); f.Applied {
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
 		t.Fatal("fix not reverted")
 	}
+	run(m, press(m, "F", "2"))
+	if f, _ := m.defaultRouteFinding(); !hasApplied(f) {
+		t.Fatalf("fix 2 not applied; status %q", m.status)
+	}
+	press(m, "2")
+	mustContain(t, m, "default   ", "re6stnet1", "static")
 }
 
 func TestNodeCommandKeys(t *testing.T) {
@@ -214,6 +225,12 @@ func TestPeersConnectKeys(t *testing.T) {
 		t.Fatalf("bad prefix: status %q", m.status)
 	}
 	press(m, "c")
+	typeText(m, "2001:db8:42:3::1") // a peer's address: its route's prefix, tunnel exists
+	run(m, press(m, "enter"))
+	if !m.statusErr || !strings.Contains(m.status, "connect to 2001:db8:42:3::/64: a tunnel to this peer exists already") {
+		t.Fatalf("address of a connected peer: status %q", m.status)
+	}
+	press(m, "c")
 	typeText(m, "2001:db8:42:77::/64")
 	run(m, press(m, "enter"))
 	var found *state.Tunnel
@@ -291,6 +308,10 @@ func TestRoutesKeys(t *testing.T) {
 	typeText(m, "2001:db8:42:4::1")
 	press(m, "enter")
 	mustContain(t, m, "How 2001:db8:42:4::1/128 is reached", "conflict: also", "the kernel uses the lowest metric: 512")
+	press(m, "esc", "e")
+	typeText(m, "2001:db8:42:ffff::1") // inside the network, no node there
+	press(m, "enter")
+	mustContain(t, m, "unreachable 2001:db8:42::/48", "rejected")
 	press(m, "esc", "e")
 	typeText(m, "nonsense")
 	press(m, "enter")

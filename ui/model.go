@@ -255,7 +255,11 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.statusView())
 	b.WriteByte('\n')
 	b.WriteString(m.helpView())
-	v := tea.NewView(b.String())
+	out := b.String()
+	if m.height < 5+len(m.bannerLines())+3 { // too short for the chrome: cut
+		out = fitLines(out, m.width, m.height)
+	}
+	v := tea.NewView(out)
 	v.AltScreen = true
 	v.WindowTitle = "re6st-tui " + m.st.Identity.Prefix.String()
 	return v

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -158,6 +159,8 @@ func (r peerRow) key() string {
 
 func comparePeers(by string, a, b peerRow, now time.Time) int {
 	switch by {
+	case "peer":
+		return comparePrefix(a.prefix(), b.prefix())
 	case "state":
 		return cmp.Compare(a.state(), b.state())
 	case "cost":
@@ -172,6 +175,25 @@ func comparePeers(by string, a, b peerRow, now time.Time) int {
 		return -cmp.Compare(a.uptime(now), b.uptime(now))
 	}
 	return 0
+}
+
+// prefix is the row's peer prefix; neighbour-only rows sort last.
+func (r peerRow) prefix() netip.Prefix {
+	if r.tun == nil {
+		return netip.Prefix{}
+	}
+	return r.tun.Peer
+}
+
+// comparePrefix orders prefixes by address, then length; invalid last.
+func comparePrefix(a, b netip.Prefix) int {
+	if a.IsValid() != b.IsValid() {
+		return cmp.Compare(b2i(!a.IsValid()), b2i(!b.IsValid()))
+	}
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
 }
 
 func (r peerRow) state() string {
@@ -296,10 +318,10 @@ func (p *peersPanel) confirmKill(m *Model, r peerRow) {
 }
 
 func (p *peersPanel) askConnect(m *Model) tea.Cmd {
-	pr, cmd := ask("Connect to a peer", "its prefix, e.g. 2001:db8:42:7::/64", func(m *Model, v string) tea.Cmd {
-		prefix, ok := parsePrefix(v)
+	pr, cmd := ask("Connect to a peer", "its prefix or address, e.g. 2001:db8:42:7::/64", func(m *Model, v string) tea.Cmd {
+		prefix, ok := parsePrefix(&m.st, v)
 		if !ok {
-			m.setStatus(fmt.Sprintf("connect: %q is not a prefix; type one such as %s", v, m.st.Identity.Network), true)
+			m.setStatus(fmt.Sprintf("connect: %q is not a prefix, nor an address Babel has a route for; type a prefix such as %s", v, m.st.Identity.Network), true)
 			return nil
 		}
 		eng := m.eng

@@ -39,7 +39,7 @@ func (p *peersPanel) cell(m *Model, row, col int) string {
 		if t == nil {
 			return "-"
 		}
-		return map[state.Role]string{state.Client: "cli", state.Server: "srv"}[t.Role]
+		return roleText(t.Role)
 	case 2:
 		if t == nil || !t.Remote.IsValid() {
 			return "-"
@@ -215,4 +215,14 @@ func routeFlags(r state.BabelRoute) string {
 		s += ", unfeasible"
 	}
 	return s
+}
+
+func roleText(r state.Role) string {
+	switch r {
+	case state.Client:
+		return "cli"
+	case state.Server:
+		return "srv"
+	}
+	return string(r)
 }

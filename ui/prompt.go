@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -12,10 +14,11 @@ import (
 // prompt is a modal question: a confirmation (input nil) or a line of
 // text. accept runs on yes/enter and returns the command to start.
 type prompt struct {
-	title  string
-	lines  []string
-	input  *textinput.Model
-	accept func(m *Model, value string) tea.Cmd
+	title   string
+	lines   []string
+	input   *textinput.Model
+	choices []string // when set, a digit picks one; accept gets "1", "2"…
+	accept  func(m *Model, value string) tea.Cmd
 }
 
 func confirm(title string, lines []string, accept func(m *Model, value string) tea.Cmd) *prompt {
@@ -26,12 +29,23 @@ func ask(title, placeholder string, accept func(m *Model, value string) tea.Cmd)
 	in := textinput.New()
 	in.Placeholder = placeholder
 	in.Prompt = "> "
-	in.SetWidth(44)
+	in.SetWidth(max(len(placeholder), 30) + 2)
 	cmd := in.Focus()
 	return &prompt{title: title, input: &in, accept: accept}, cmd
 }
 
 func (p *prompt) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	if p.choices != nil {
+		k := msg.String()
+		if n, err := strconv.Atoi(k); err == nil && n >= 1 && n <= len(p.choices) {
+			m.prompt = nil
+			return p.accept(m, k)
+		}
+		if key.Matches(msg, m.keys.No) {
+			m.prompt = nil
+		}
+		return nil
+	}
 	if p.input == nil {
 		switch {
 		case key.Matches(msg, m.keys.Yes):
@@ -70,10 +84,17 @@ func (p *prompt) view(m *Model, w, h int) string {
 		b.WriteString("\n" + l)
 	}
 	b.WriteString("\n\n")
-	if p.input != nil {
+	for i, c := range p.choices {
+		text := strings.ReplaceAll(lipgloss.Wrap(c, min(w-12, 68), " "), "\n", "\n   ")
+		fmt.Fprintf(&b, "%s  %s\n\n", st.Key.Render(strconv.Itoa(i+1)), text)
+	}
+	switch {
+	case p.choices != nil:
+		b.WriteString(st.Dim.Render(fmt.Sprintf("1-%d apply that fix · esc cancel", len(p.choices))))
+	case p.input != nil:
 		b.WriteString(p.input.View())
 		b.WriteString("\n\n" + st.Dim.Render("enter confirm · esc cancel"))
-	} else {
+	default:
 		b.WriteString(st.Key.Render("y") + " yes · " + st.Key.Render("n") + " no")
 	}
 	box := st.Box.Width(min(lipgloss.Width(b.String())+4, w, 78)).Render(b.String())

@@ -16,6 +16,7 @@ import (
 // routeRow is a kernel route with what the routes tab says about it.
 type routeRow struct {
 	r        *state.KernelRoute
+	dst      pkey // r.Dst, for sorting
 	re6st    bool // belongs to the overlay
 	conflict bool // another route has the same destination, source and table
 }
@@ -35,7 +36,7 @@ func newRoutesPanel() routesPanel {
 }
 
 type routeKey struct {
-	dst, src netip.Prefix
+	dst, src pkey
 	table    int
 }
 
@@ -49,24 +50,20 @@ func (p *routesPanel) rebuild(m *Model) {
 	seen := p.seen
 	clear(seen)
 	for _, r := range st.Kernel {
-		seen[routeKey{r.Dst, r.Src, r.Table}]++
+		seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
 	}
 	rows := p.rows[:0]
 	for i := range st.Kernel {
 		r := &st.Kernel[i]
-		row := routeRow{r: r, re6st: isRe6st(st, r), conflict: seen[routeKey{r.Dst, r.Src, r.Table}] > 1}
+		dst := keyOf(r.Dst)
+		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
 		if (p.all || row.re6st) && (p.filter.empty() || p.filter.match(r.Dst.String(), r.Src.String(), r.Via.String(), r.Dev, r.Proto)) {
 			rows = append(rows, row)
 		}
 	}
+	// Defaults (the zero key) come first, then by destination and metric.
 	slices.SortFunc(rows, func(a, b routeRow) int {
-		if c := cmp.Compare(b2i(b.r.IsDefault()), b2i(a.r.IsDefault())); c != 0 {
-			return c
-		}
-		if c := a.r.Dst.Addr().Compare(b.r.Dst.Addr()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.r.Dst.Bits(), b.r.Dst.Bits()); c != 0 {
+		if c := a.dst.compare(b.dst); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.r.Metric, b.r.Metric)
@@ -177,6 +174,9 @@ func (p *routesPanel) cell(row, col int) string {
 	case 1:
 		return prefixOrDash(r.Src)
 	case 2:
+		if r.Type != "" {
+			return r.Type
+		}
 		return addrOrDash(r.Via)
 	case 3:
 		return r.Dev

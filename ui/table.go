@@ -102,7 +102,7 @@ func (t table) view(l list, width, height int, st *Styles) string {
 	var line strings.Builder
 	line.WriteString("  ")
 	for _, i := range idx {
-		line.WriteString(pad(t.cols[i].title, t.cols[i].width, t.cols[i].right))
+		writeCell(&line, t.cols[i].title, t.cols[i].width, t.cols[i].right)
 		line.WriteByte(' ')
 	}
 	b.WriteString(st.Header.Render(strings.TrimRight(line.String(), " ")))
@@ -116,7 +116,7 @@ func (t table) view(l list, width, height int, st *Styles) string {
 			line.WriteString("  ")
 		}
 		for _, i := range idx {
-			line.WriteString(pad(t.cell(r, i), t.cols[i].width, t.cols[i].right))
+			writeCell(&line, t.cell(r, i), t.cols[i].width, t.cols[i].right)
 			line.WriteByte(' ')
 		}
 		text := strings.TrimRight(line.String(), " ")
@@ -151,12 +151,40 @@ func fmtPlain(s ...string) string { return strings.Join(s, "") }
 
 // pad truncates or pads s to exactly w cells.
 func pad(s string, w int, right bool) string {
-	sw := lipgloss.Width(s)
+	var b strings.Builder
+	writeCell(&b, s, w, right)
+	return b.String()
+}
+
+// writeCell writes s truncated or padded to exactly w cells. Cells are
+// mostly ASCII, whose width is their length: that spares measuring
+// graphemes for every cell of every frame.
+func writeCell(b *strings.Builder, s string, w int, right bool) {
+	sw := asciiWidth(s)
+	if sw < 0 {
+		sw = lipgloss.Width(s)
+	}
 	if sw > w {
-		return ansi.Truncate(s, w, "…")
+		b.WriteString(ansi.Truncate(s, w, "…"))
+		return
+	}
+	if !right {
+		b.WriteString(s)
+	}
+	for range w - sw {
+		b.WriteByte(' ')
 	}
 	if right {
-		return strings.Repeat(" ", w-sw) + s
+		b.WriteString(s)
 	}
-	return s + strings.Repeat(" ", w-sw)
+}
+
+// asciiWidth is len(s) for printable ASCII, or -1.
+func asciiWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return -1
+		}
+	}
+	return len(s)
 }

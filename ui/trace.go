@@ -85,6 +85,9 @@ func (p *tracePanel) setHop(h state.Hop) {
 	if h.N > 0 {
 		p.hops[h.N-1] = h
 	}
+	if h.Final { // the path ends here: hops beyond it are leftovers
+		p.hops = p.hops[:h.N]
+	}
 }
 
 func (p *tracePanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
@@ -134,6 +137,9 @@ func (p *tracePanel) cell(row, col int) string {
 			return "???"
 		}
 		s := h.Addrs[0].String()
+		if len(h.Names) > 0 && h.Names[0] != "" {
+			s = h.Names[0] + " (" + s + ")"
+		}
 		if len(h.Addrs) > 1 {
 			s += fmt.Sprintf(" (+%d)", len(h.Addrs)-1)
 		}
@@ -160,7 +166,7 @@ func (p *tracePanel) view(m *Model, w, h int) string {
 	st := &m.styles
 	var b strings.Builder
 	if p.input.Focused() {
-		b.WriteString(p.input.View() + "  " + st.Dim.Render("enter trace · esc cancel") + "\n")
+		b.WriteString(p.input.View() + "\n" + st.Dim.Render("enter traces · esc cancels") + "\n")
 	} else if p.dst == "" {
 		b.WriteString(st.Dim.Render("press enter to trace a destination, or t on a peer in the Peers tab") + "\n")
 	} else {
@@ -180,7 +186,8 @@ func (p *tracePanel) view(m *Model, w, h int) string {
 		return b.String()
 	}
 	t := table{cols: hopCols, n: len(p.hops), cell: p.cell, style: p.rowStyle}
-	l := list{offset: max(len(p.hops)-(h-2), 0)}
-	b.WriteString(t.view(l, w, h-1, st))
+	room := max(h-strings.Count(b.String(), "\n"), 2) // lines left, titles included
+	l := list{offset: max(len(p.hops)-(room-1), 0)}
+	b.WriteString(t.view(l, w, room, st))
 	return b.String()
 }

@@ -2,10 +2,14 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"strconv"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"re6st-tui/node/state"
 )
 
 // onKey routes a key: ctrl+c first, then an open prompt or input, then
@@ -85,33 +89,71 @@ func (m *Model) setTab(t tab) {
 	m.refit()
 }
 
-// confirmFix shows the exact change before applying or reverting the
-// default-route fix.
+// confirmFix shows the exact change before applying a default-route fix,
+// or what will be undone before reverting one.
 func (m *Model) confirmFix(apply bool) {
 	f, ok := m.defaultRouteFinding()
+	applied, isApplied := f.Applied()
 	switch {
 	case !ok:
 		m.setStatus("no default-route problem to fix", false)
-		return
-	case apply && f.Applied:
-		m.setStatus("the default-route fix is already in effect; U reverts it", false)
-		return
-	case !apply && !f.Applied:
-		m.setStatus("the default-route fix is not applied; F applies it", false)
-		return
+	case apply && isApplied:
+		m.setStatus("a default-route fix is already in effect; U reverts it", false)
+	case !apply && !isApplied:
+		m.setStatus("no default-route fix is applied; F shows the fixes", false)
+	case !apply:
+		m.prompt = confirm("Revert the default-route fix?", revertLines(applied), m.fixCommand(applied.ID, false))
+	case len(f.Fixes) == 0:
+		m.setStatus("the default-route check offers no fix: "+f.Explanation, true)
+	case len(f.Fixes) == 1:
+		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This will " + f.Fixes[0].Summary + "."},
+			m.fixCommand(f.Fixes[0].ID, true))
+	default:
+		m.prompt = m.chooseFix(f)
 	}
-	id := f.ID
-	if apply {
-		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This runs:  " + f.Fix},
-			func(m *Model, _ string) tea.Cmd {
-				return runCommand(m.ctx, "apply default-route fix", func(ctx context.Context) error { return m.eng.ApplyFix(ctx, id) })
-			})
-		return
+}
+
+// chooseFix lists the offered fixes, each with its exact change; a digit
+// applies one.
+func (m *Model) chooseFix(f state.Finding) *prompt {
+	ids := make([]string, len(f.Fixes))
+	choices := make([]string, len(f.Fixes))
+	for i, fx := range f.Fixes {
+		ids[i], choices[i] = fx.ID, fx.Summary
 	}
-	m.prompt = confirm("Revert the default-route fix?", []string{"This runs:  " + f.Revert},
-		func(m *Model, _ string) tea.Cmd {
-			return runCommand(m.ctx, "revert default-route fix", func(ctx context.Context) error { return m.eng.RevertFix(ctx, id) })
-		})
+	return &prompt{title: "Fix the default route", lines: []string{f.Explanation}, choices: choices,
+		accept: func(m *Model, v string) tea.Cmd {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 1 || i > len(ids) {
+				return nil
+			}
+			return m.fixCommand(ids[i-1], true)(m, "")
+		}}
+}
+
+func revertLines(fx state.Fix) []string {
+	lines := []string{"In force: " + fx.Summary}
+	if len(fx.Changes) > 0 {
+		lines = append(lines, "", "This undoes:")
+	}
+	for _, c := range fx.Changes {
+		l := "  " + c.Action + " " + c.Object
+		if c.Before != "" || c.After != "" {
+			l += fmt.Sprintf(": %s → %s", orDash(c.After != "", c.After), orDash(c.Before != "", c.Before))
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func (m *Model) fixCommand(id string, apply bool) func(*Model, string) tea.Cmd {
+	return func(m *Model, _ string) tea.Cmd {
+		eng := m.eng
+		if apply {
+			return runCommand(m.ctx, "apply fix "+id, func(ctx context.Context) error { return eng.ApplyFix(ctx, id) })
+		}
+		return runCommand(m.ctx, "revert fix "+id, func(ctx context.Context) error { return eng.RevertFix(ctx, id) })
+	}
 }
 
 func (m *Model) panelKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -162,14 +204,21 @@ func (m *Model) moveKey(msg tea.KeyPressMsg, l *list, n, height int) bool {
 	return true
 }
 
-// parsePrefix accepts a prefix or a bare address (taken as its /64's
-// node), the way people copy them from the peers tab.
-func parsePrefix(s string) (netip.Prefix, bool) {
+// parsePrefix reads a peer prefix. A bare address stands for the prefix
+// of the Babel route that covers it, since re6st prefixes vary in length.
+func parsePrefix(st *state.State, s string) (netip.Prefix, bool) {
 	if p, err := netip.ParsePrefix(s); err == nil {
 		return p.Masked(), true
 	}
-	if a, err := netip.ParseAddr(s); err == nil && a.Is6() {
-		return netip.PrefixFrom(a, 64).Masked(), true
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, false
 	}
-	return netip.Prefix{}, false
+	var best netip.Prefix
+	for _, r := range st.Routes {
+		if r.Prefix.Bits() > best.Bits() && r.Prefix.Contains(a) {
+			best = r.Prefix
+		}
+	}
+	return best, best.IsValid() && best.Bits() > 0
 }

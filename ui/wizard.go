@@ -31,8 +31,9 @@ const (
 
 // WizardOptions tunes NewWizard.
 type WizardOptions struct {
-	URL string // registry URL to start with
-	Dir string // where the files go, shown to the person
+	URL  string // registry URL to start with
+	Dir  string // where the files go, shown to the person
+	Last string // what Enter does on the last screen; "starts the node" if empty
 }
 
 // WizardResult is what the wizard produced once Done.

@@ -73,12 +73,16 @@ func (w *Wizard) body() string {
 		return w.enrollingView()
 	case wCert:
 		e := w.enrolled
-		return fmt.Sprintf("Certificate received.\n\nprefix   %s\nsubject  %s\nserial   %s\nexpires  %s\n\nEnter writes the key, certificate and configuration%s.",
+		return fmt.Sprintf("Certificate received.\n\nprefix   %s\nsubject  %s\nserial   %s\nexpires  %s\n\nEnter finishes: the configuration is written%s.",
 			e.Prefix, e.Subject, e.Serial, e.NotAfter.UTC().Format("2006-01-02"), w.dirText())
 	case wWriting:
 		return "Writing the configuration" + w.dirText() + " …"
 	case wDone:
-		return "Configuration written:\n\n  " + strings.Join(w.files, "\n  ") + "\n\nEnter starts the node with this configuration."
+		last := w.opts.Last
+		if last == "" {
+			last = "starts the node with this configuration"
+		}
+		return "Configuration written:\n\n  " + strings.Join(w.files, "\n  ") + "\n\nEnter " + last + "."
 	}
 	return w.errorView()
 }
@@ -177,7 +181,7 @@ func (w *Wizard) helpLine() string {
 	case wError:
 		return "enter retry · esc back · q quit"
 	case wDone:
-		return "enter start the node · q quit"
+		return "enter continue · q quit"
 	}
 	return "ctrl+c quit"
 }

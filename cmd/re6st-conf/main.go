@@ -59,6 +59,12 @@ func last(set *config.Set, name string) string {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprint(out, usage)
+			return nil
+		}
+	}
 	set, err := config.NewParser(options).Parse(args)
 	if err != nil {
 		return err
@@ -98,6 +104,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 		}
 		return nil
 	}
+	if err := e.CheckWritable(); err != nil {
+		return err
+	}
 	if err := e.WriteCA(); err != nil {
 		return err
 	}
@@ -106,9 +115,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 	}
 	subject, err := e.Subject(extra)
 	if err != nil {
-		return err
-	}
-	if err := e.CheckWritable(); err != nil {
 		return err
 	}
 	in := bufio.NewReader(stdin)

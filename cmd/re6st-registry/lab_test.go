@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,7 @@ func TestLabEnrollment(t *testing.T) {
 
 	h1 := lab.Host("h1")
 	url := "http://" + h1.IPv4.String() + "/"
+	local := fakeLocalNode(t, h1)
 	startRegistry := func() *netlab.Process {
 		p, err := h1.Start(regBin, "@"+conf)
 		if err != nil {
@@ -124,6 +126,8 @@ func TestLabEnrollment(t *testing.T) {
 		out := h.Run(t, confBin, append([]string{"--registry", url, "-d", dir}, args...)...)
 		return finish(t, h, dir, out, url)
 	}
+	// --is-needed: a host outside the network needs enrolling (status 0).
+	lab.Host("h2").Run(t, confBin, "--registry", url, "--is-needed")
 	m2 := enroll(lab.Host("h2"), "--anonymous")
 	m3 := enroll(lab.Host("h3"), "--anonymous", "-r", "title", "lab")
 
@@ -160,6 +164,16 @@ func TestLabEnrollment(t *testing.T) {
 		t.Fatalf("re6st-conf with token: %v\n%s", err, out4.String())
 	}
 	m4 := finish(t, h4, dir4, out4.String(), url)
+
+	// Once its route to the network uses its own re6st address, it does
+	// not need enrolling any more (status 1).
+	h3 := lab.Host("h3")
+	h3.Run(t, "ip", "-6", "addr", "add", m3.id.Addr.String()+"/128", "dev", "lo")
+	h3.Run(t, "ip", "-6", "route", "add", m3.id.CA.Prefix.String(), "dev", "eth0", "src", m3.id.Addr.String())
+	isNeeded := h3.Command(context.Background(), confBin, "--registry", url, "--is-needed")
+	if out, err := isNeeded.CombinedOutput(); err == nil || isNeeded.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "re6st-conf:") {
+		t.Errorf("--is-needed on a member: %v\n%s", err, out)
+	}
 
 	members := []*member{m2, m3, m4}
 	seen := map[string]bool{}
@@ -219,6 +233,20 @@ func TestLabEnrollment(t *testing.T) {
 		t.Errorf("fresh renewal changed the certificate (%v)", err)
 	}
 
+	// The registry told its local node about each new version (code 0),
+	// and answers a bootstrap request with the address list the local
+	// node gives for the registry node.
+	netlab.WaitFor(t, 10*time.Second, "version notifications on ::1", func() error {
+		if n := local.count(0); n < 2 {
+			return fmt.Errorf("%d notifications", n)
+		}
+		return nil
+	})
+	peer, addrs, ok, err := m4.c.GetBootstrapPeer(ctx)
+	if err != nil || !ok || peer != m2.id.Prefix || addrs != "198.18.0.11,1194,tcp" {
+		t.Errorf("bootstrap peer: %q %q %v %v", peer, addrs, ok, err)
+	}
+
 	// A restart keeps the version; clients re-hello transparently.
 	if err := reg.Stop(); err != nil {
 		t.Logf("registry stop: %v", err)
@@ -253,4 +281,50 @@ func finish(t *testing.T, h *netlab.Host, dir, out, url string) *member {
 	c := clientIn(t, h, url)
 	c.SetIdentity(id.CA, id.Key, id.Prefix)
 	return &member{host: h, dir: dir, cn: m[2], id: id, c: c}
+}
+
+// localNode plays the registry's local node on [::1]:326 inside a host:
+// it counts the codes it receives and answers address requests (code 1).
+type localNode struct {
+	mu    sync.Mutex
+	codes map[byte]int
+}
+
+func (l *localNode) count(code byte) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.codes[code]
+}
+
+func fakeLocalNode(t *testing.T, h *netlab.Host) *localNode {
+	var conn *net.UDPConn
+	if err := h.Do(func() error {
+		var err error
+		conn, err = net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback, Port: 326})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	l := &localNode{codes: map[byte]int{}}
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			prefix, code, _, err := registry.ParseReply(buf[:n])
+			if err != nil {
+				continue
+			}
+			l.mu.Lock()
+			l.codes[code]++
+			l.mu.Unlock()
+			if code == registry.CodeAddress {
+				conn.WriteToUDP([]byte(prefix+"\x00\x01198.18.0.11,1194,tcp"), from)
+			}
+		}
+	}()
+	return l
 }

@@ -39,19 +39,37 @@ func logger(o *registry.Options) (*slog.Logger, io.Closer, error) {
 		if err := os.MkdirAll(filepath.Dir(o.LogFile), 0o755); err != nil {
 			return nil, nil, fmt.Errorf("log directory: %w (use -l to log elsewhere)", err)
 		}
-		f, err := os.OpenFile(o.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := openLogFile(o.LogFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open log file: %w (use -l to log elsewhere)", err)
 		}
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		go func() {
+			for range usr1 {
+				if err := f.Reopen(); err != nil {
+					fmt.Fprintln(os.Stderr, "re6st-registry: reopen log:", err)
+				}
+			}
+		}()
 		w, c = f, f
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), c, nil
 }
 
 func run(args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			fmt.Fprint(os.Stdout, usage)
+			return nil
+		}
+	}
 	o, err := registry.ParseOptions(args)
 	if err != nil {
 		return err
+	}
+	if o.GeoIP != nil {
+		defer o.GeoIP.Close()
 	}
 	log, closer, err := logger(o)
 	if err != nil {

@@ -7,97 +7,95 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 )
 
-// demo builds a lab, shows that its hosts reach each other, and removes it
-// when the user presses Enter or Ctrl-C (or at once with -hold=false).
-func demo(ctx context.Context, args []string) error {
+// demoCmd builds a re6st network in network namespaces (a registry and
+// headless nodes) and shows one node in the dashboard; quitting removes
+// everything.
+func demoCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	hosts := fs.Int("hosts", 3, "number of hosts on the lab's internet segment")
-	hold := fs.Bool("hold", true, "keep the lab until Enter or Ctrl-C")
+	nodes := fs.Int("nodes", 4, "number of nodes (hosts h1..hN; the registry runs beside h1's node)")
+	check := fs.Bool("check", false, "no dashboard: wait until every node reaches every other, print it, and remove the network")
+	show := fs.Int("show", 2, "the node the dashboard shows (h1 is the registry's node)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := netlab.CanRun(); err != nil {
 		return fmt.Errorf("the demo builds network namespaces: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	fmt.Printf("building a lab of %d hosts...\n", *hosts)
-	lab, err := netlab.Build(ctx, netlab.Config{Hosts: *hosts}, log)
+	if *show < 1 || *show > *nodes {
+		return fmt.Errorf("-show %d: pick a node from 1 to %d", *show, *nodes)
+	}
+	if !*check {
+		if err := needTerminal("the demo's dashboard", "re6st-tui demo --check builds the network without it"); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("building a re6st network of %d nodes in network namespaces...\n", *nodes)
+	d, err := demo.Start(ctx, demo.Config{Nodes: *nodes, Bin: findBinary, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := lab.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "re6st-tui: remove lab:", err)
-		} else {
-			fmt.Println("lab removed")
+		if err := d.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "re6st-tui: remove the demo network:", err)
 		}
 	}()
-	if err := showLab(ctx, os.Stdout, lab); err != nil {
-		return err
+	if *check {
+		took, err := d.WaitReachable(ctx, 3*time.Minute)
+		if err != nil {
+			return err
+		}
+		return printDemo(os.Stdout, d, took)
 	}
-	if !*hold {
-		return nil
-	}
-	fmt.Println("\nnamespaces:", lab.Namespaces())
-	fmt.Println("press Enter (or Ctrl-C) to remove the lab")
-	waitEnterOrDone(ctx)
-	return nil
+	return attach(ctx, d.Nodes[*show-1].ControlSocket())
 }
 
-// showLab prints each host's addresses and the round-trip time of a ping
-// from every host to every other, over IPv4 and link-local IPv6.
-func showLab(ctx context.Context, out io.Writer, lab *netlab.Lab) error {
+// printDemo lists the nodes.
+func printDemo(out io.Writer, d *demo.Demo, took time.Duration) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HOST\tNAMESPACE\tIPv4\tIPv6\tLINK-LOCAL")
-	for _, h := range lab.Hosts() {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", h.Name, h.NS, h.IPv4, h.IPv6, h.LinkLocal)
+	fmt.Fprintln(w, "HOST\tUNDERLAY\tRE6ST ADDRESS\tSUBNET")
+	for _, n := range d.Nodes {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n.Host.Name, n.Host.IPv4, n.ID.Addr, n.ID.Subnet)
 	}
 	w.Flush()
-	fmt.Fprintln(out)
-	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "FROM\tTO\tIPv4 RTT\tLINK-LOCAL RTT")
-	failed := 0
-	for _, from := range lab.Hosts() {
-		for _, to := range lab.Hosts() {
-			if from == to {
-				continue
-			}
-			v4 := pingRTT(ctx, from, to.IPv4.String(), &failed)
-			ll := pingRTT(ctx, from, to.LinkLocal.String()+"%"+from.Iface, &failed)
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", from.Name, to.Name, v4, ll)
+	_, err := fmt.Fprintf(out, "\nregistry %s; every node reaches every other over the overlay (%v)\nnamespaces %s-*, removed on exit\n",
+		d.Registry, took.Round(time.Millisecond), strings.TrimSuffix(d.Lab.Host("h1").NS, "-h1"))
+	return err
+}
+
+// findBinary finds re6st-registry, re6st-conf or re6stnet: next to this
+// program, then in PATH, then built from the source tree when run from
+// a clone (go run ./cmd/re6st-tui demo).
+func findBinary(name string) (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(exe), name); isExecutable(p) {
+			return p, nil
 		}
 	}
-	w.Flush()
-	if failed > 0 {
-		return fmt.Errorf("%d pings got no answer", failed)
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
 	}
-	return nil
+	if _, err := os.Stat(filepath.Join("cmd", name, "main.go")); err != nil {
+		return "", fmt.Errorf("%s not found: install the re6st-tui commands (go install ./cmd/...) or run the demo from the source tree", name)
+	}
+	dir := filepath.Join(os.TempDir(), "re6st-tui-demo-bin")
+	out := filepath.Join(dir, name)
+	if b, err := exec.Command("go", "build", "-o", out, "./cmd/"+name).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: %w: %s", name, err, b)
+	}
+	return out, nil
 }
 
-func pingRTT(ctx context.Context, from *netlab.Host, dst string, failed *int) string {
-	stats, err := from.Ping(ctx, dst, 3)
-	if err != nil {
-		*failed++
-		return "no reply"
-	}
-	return stats.AvgRtt.Round(time.Microsecond).String()
-}
-
-func waitEnterOrDone(ctx context.Context) {
-	enter := make(chan struct{})
-	go func() {
-		var b [1]byte
-		os.Stdin.Read(b[:])
-		close(enter)
-	}()
-	select {
-	case <-enter:
-	case <-ctx.Done():
-	}
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
 }

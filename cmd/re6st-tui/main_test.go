@@ -3,7 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +39,20 @@ func TestStatusSummary(t *testing.T) {
 }
 
 func TestArgs(t *testing.T) {
-	for _, args := range [][]string{nil, {"status", "--json"}, {"enroll"}} {
-		if err := run(args); !errors.Is(err, errNoEngine) {
-			t.Errorf("run(%q) = %v, want errNoEngine", args, err)
-		}
+	configured := t.TempDir()
+	if err := os.WriteFile(filepath.Join(configured, "re6stnet.conf"), []byte("registry http://198.18.0.10/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"status", "--json", "--attach", filepath.Join(t.TempDir(), "none.sock")}); err == nil || !strings.Contains(err.Error(), "is re6stnet running?") {
+		t.Errorf("status without a node: %v", err)
 	}
 	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {
 		t.Errorf("stray argument: %v", err)
+	}
+	// Tests run without a terminal: both screens say so and what to use.
+	for _, args := range [][]string{{"--fake"}, {"enroll", "--fake"}, {"--dir", t.TempDir()}, {"--dir", configured}, {"--attach", "x.sock"}} {
+		if err := run(args); err == nil || !strings.Contains(err.Error(), "needs a terminal") {
+			t.Errorf("run(%q) without a terminal = %v", args, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,13 +19,21 @@ func statusCmd(args []string) error {
 	fs := flag.NewFlagSet("re6st-tui status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the whole snapshot as JSON")
 	useFake := fs.Bool("fake", false, "report on a made-up node")
+	socket := fs.String("attach", defaultSocket, "the node's control socket")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !*useFake {
-		return errNoEngine
+	var st state.State
+	if *useFake {
+		st = fake.New(fake.Typical(time.Now())).Snapshot()
+	} else {
+		c, err := dial(context.Background(), *socket)
+		if err != nil {
+			return err
+		}
+		st = c.Snapshot()
+		c.Close()
 	}
-	st := fake.New(fake.Typical(time.Now())).Snapshot()
 	if *asJSON {
 		return writeJSON(os.Stdout, st)
 	}

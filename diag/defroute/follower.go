@@ -52,10 +52,14 @@ type Follower struct {
 }
 
 // Start installs the route (if re6st has a default) and follows re6st's
-// default route until Revert is called; ctx bounds only the start.
+// default route until Revert is called; ctx bounds only the start. Never
+// use it on a re6st gateway, whose plain default route is what it exports.
 func Start(ctx context.Context, k Kernel, cfg Config) (*Follower, error) {
 	if !cfg.Network.IsValid() || !cfg.Network.Addr().Is6() || cfg.Network.Bits() == 0 {
 		return nil, fmt.Errorf("defroute: re6st network %v is not an IPv6 prefix such as 2001:db8:42::/48", cfg.Network)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	f := &Follower{k: k, net: cfg.Network.Masked(), metric: cfg.Metric, log: cfg.Log, now: cfg.now, done: make(chan struct{})}
 	if f.log == nil {
@@ -167,6 +171,9 @@ func (f *Follower) reconcile() error {
 		}
 		f.recordLocked("delete-route", cur, "no re6st default route")
 		f.installed = nil
+		if err := f.restoreLocked(); err != nil {
+			return f.failLocked(err)
+		}
 	case ok && (!present || cur.Via != gw.Via || cur.Dev != gw.Dev || cur.Proto != system.ProtoStatic):
 		w := f.want(gw)
 		if err := f.k.ReplaceRoute(w); err != nil {
@@ -259,12 +266,23 @@ func (f *Follower) Revert(ctx context.Context) error {
 		f.recordLocked("delete-route", cur, "revert")
 	}
 	f.installed = nil
-	if d := f.displaced; d != nil && f.touched {
-		if err := f.k.AddRoute(*d); err != nil {
-			return fmt.Errorf("defroute: revert: restore %v: %w", d, err)
-		}
-		f.changes = append(f.changes, diag.Change{Time: f.now(), Action: "add-route", Object: d.String(), After: d.String()})
-		f.log.Info("default route restored", "route", d.String())
+	if err := f.restoreLocked(); err != nil {
+		return fmt.Errorf("defroute: revert: %w", err)
 	}
+	return nil
+}
+
+// restoreLocked puts back the route ours replaced, if it did.
+func (f *Follower) restoreLocked() error {
+	d := f.displaced
+	if d == nil || !f.touched {
+		return nil
+	}
+	if err := f.k.AddRoute(*d); err != nil {
+		return fmt.Errorf("restore %v: %w", d, err)
+	}
+	f.touched = false
+	f.changes = append(f.changes, diag.Change{Time: f.now(), Action: "add-route", Object: d.String(), After: d.String()})
+	f.log.Info("default route restored", "route", d.String())
 	return nil
 }

@@ -99,6 +99,12 @@ func TestFollowerRestoresDisplacedRoute(t *testing.T) {
 	if r, ok := f.Route(); !ok || r.Metric != 1 || r.Via != netip.MustParseAddr("fe80::a") {
 		t.Fatalf("installed %v %v", r, ok)
 	}
+	// Without a re6st default, the displaced route must come back at once:
+	// the host keeps a default route.
+	k.set(nil, re6stDefault("fe80::a", "re6stnet1"))
+	waitTable(t, k, low.String())
+	k.set([]system.Route{re6stDefault("fe80::a", "re6stnet1")})
+	waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1), re6stDefault("fe80::a", "re6stnet1").String()))
 	if err := f.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,7 @@ type Remote struct {
 // report Skip.
 type Node struct {
 	Network     netip.Prefix // re6st network, e.g. 2001:db8:42::/48
+	Gateway     bool         // the node exports its own default route into re6st (--gateway)
 	Addr        netip.Addr   // this node's re6st address
 	Interfaces  []string     // re6st interfaces: tunnels and the main interface
 	TunnelPorts []Port       // OpenVPN ports served

@@ -121,3 +121,16 @@ func TestIdentityChecks(t *testing.T) {
 		t.Fatalf("no registry: got %s", r.Status)
 	}
 }
+
+// FuzzParsePEMCert feeds arbitrary registry answers: an error or a
+// certificate, never a panic.
+func FuzzParsePEMCert(f *testing.F) {
+	ca, _ := testCA(f, t0, t0.AddDate(1, 0, 0))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, err := parsePEMCert(b); err == nil && c == nil {
+			t.Fatal("no certificate and no error")
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,20 +54,48 @@ func routeVia(t *testing.T, h *netlab.Host, args ...string) string {
 	return "none"
 }
 
+// expires hides the countdown of RA-learned routes, which is not state.
+var expires = regexp.MustCompile(`expires -?[0-9]+sec`)
+
 func TestLabDefaultRouteConflict(t *testing.T) {
+	for _, foreignKind := range []string{"static", "ra"} {
+		t.Run(foreignKind, func(t *testing.T) { defaultRouteConflict(t, foreignKind) })
+	}
+}
+
+func defaultRouteConflict(t *testing.T, foreignKind string) {
 	l := netlab.New(t, netlab.Config{Hosts: 4})
-	h1 := l.Host("h1")
-	foreign, nh1, nh2 := l.Host("h2").IPv6.String(), l.Host("h3").IPv6.String(), l.Host("h4").IPv6.String()
+	h1, router := l.Host("h1"), l.Host("h2")
+	nh1, nh2 := l.Host("h3").IPv6.String(), l.Host("h4").IPv6.String()
 	const internet, overlay = "2001:db8:ffff::1", "2001:db8:42:1::1"
 	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo")
 	h1.Run(t, "ip", "-6", "route", "add", "default", "from", network.String(), "via", nh1, "dev", "eth0", "proto", "babel")
 	d := labDoctor(t, h1, Node{Network: network})
 	expect(t, runCheck(t, d, "default-route"), OK) // re6st's is the only default
 
-	h1.Run(t, "ip", "-6", "route", "add", "default", "via", foreign, "dev", "eth0")
+	foreign := router.IPv6.String()
+	if foreignKind == "ra" {
+		// The router advertises itself; forwarding is on, so accept_ra=2.
+		if err := h1.Sysctl("net.ipv6.conf.eth0.accept_ra", "2"); err != nil {
+			t.Fatal(err)
+		}
+		foreign = router.LinkLocal.String()
+		sendRA(t, router, 30*time.Minute)
+		netlab.WaitFor(t, 5*time.Second, "RA default route", func() error {
+			if got := routeVia(t, h1, internet); got != foreign {
+				return fmt.Errorf("via %s", got)
+			}
+			return nil
+		})
+	} else {
+		h1.Run(t, "ip", "-6", "route", "add", "default", "via", foreign, "dev", "eth0")
+	}
 	r := runCheck(t, d, "default-route")
 	expect(t, r, Warn)
-	before := h1.Run(t, "ip", "-6", "route", "show", "table", "all")
+	table := func() string {
+		return expires.ReplaceAllString(h1.Run(t, "ip", "-6", "route", "show", "table", "all"), "")
+	}
+	before := table()
 	fix, ok := r.Fix(Re6stDefaultFixID)
 	if !ok {
 		t.Fatal("no re6st-default fix offered")
@@ -96,8 +125,11 @@ func TestLabDefaultRouteConflict(t *testing.T) {
 	if err := applied.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if after := h1.Run(t, "ip", "-6", "route", "show", "table", "all"); after != before {
+	if after := table(); after != before {
 		t.Fatalf("revert left\n%s\nwant\n%s", after, before)
+	}
+	if got := routeVia(t, h1, internet); got != foreign {
+		t.Fatalf("after revert plain traffic goes via %s, want %s", got, foreign)
 	}
 	expect(t, runCheck(t, d, "default-route"), Warn)
 }
@@ -105,11 +137,15 @@ func TestLabDefaultRouteConflict(t *testing.T) {
 func TestLabForwardingAcceptRA(t *testing.T) {
 	l := netlab.New(t, netlab.Config{Hosts: 2})
 	h1 := l.Host("h1")
-	if err := h1.Sysctl("net.ipv6.conf.eth0.accept_ra", "1"); err != nil {
+	// A statically configured uplink ignores RAs on purpose: fine.
+	if err := h1.Sysctl("net.ipv6.conf.eth0.accept_ra", "0"); err != nil {
 		t.Fatal(err)
 	}
 	d := labDoctor(t, h1, Node{})
-	expect(t, runCheck(t, d, "forwarding"), OK) // no uplink yet: nothing learned from RAs
+	expect(t, runCheck(t, d, "forwarding"), OK)
+	if err := h1.Sysctl("net.ipv6.conf.eth0.accept_ra", "1"); err != nil {
+		t.Fatal(err)
+	}
 	// A default route as router advertisements install it.
 	h1.Run(t, "ip", "-6", "route", "add", "default", "via", l.Host("h2").IPv6.String(), "dev", "eth0", "proto", "ra")
 	r := runCheck(t, d, "forwarding")

@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -52,4 +54,23 @@ func (r Report) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // summaries mention <network>; keep them readable
 	return enc.Encode(r)
+}
+
+// WriteText writes the report for a person: one line per check, its
+// details indented under it, and the fixes it offers.
+func (r Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "%-6s %s: %s\n", "["+string(c.Status)+"]", c.Title, c.Summary)
+		for _, d := range c.Details {
+			fmt.Fprintf(&b, "         %s\n", d)
+		}
+		for _, f := range c.Fixes {
+			fmt.Fprintf(&b, "       fix %s: %s\n", f.ID, f.Summary)
+		}
+	}
+	c := r.Counts
+	fmt.Fprintf(&b, "%d ok, %d warn, %d fail, %d skip, %d error\n", c.OK, c.Warn, c.Fail, c.Skip, c.Error)
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -56,21 +56,30 @@ func goldenDoctor(t *testing.T) *Doctor {
 	}
 }
 
-func TestReportJSONGolden(t *testing.T) {
+func TestReportGolden(t *testing.T) {
 	rep := goldenDoctor(t).RunAll(context.Background())
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", "report.golden.json")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := readTestdata(t, "report.golden.json")
-	if buf.String() != want {
-		t.Fatalf("report changed (run with -update if on purpose, and bump SchemaVersion if a field changed meaning):\n%s", buf.String())
+	for _, f := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"report.golden.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
+		{"report.golden.txt", func(b *bytes.Buffer) error { return rep.WriteText(b) }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := f.write(&buf); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", f.name)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := readTestdata(t, f.name); buf.String() != want {
+				t.Fatalf("report changed (run with -update if on purpose, and bump SchemaVersion if a JSON field changed meaning):\n%s", buf.String())
+			}
+		})
 	}
 	if rep.Healthy() || len(rep.Checks) != len(IDs()) {
 		t.Errorf("healthy=%v, %d checks", rep.Healthy(), len(rep.Checks))

@@ -56,6 +56,11 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 		return result(Skip, fmt.Sprintf("no re6st default route (default from %v): no gateway announces one yet", network), details...)
 	}
 	gw := re6st[0]
+	if d.Node.Gateway {
+		// A gateway exports its plain default into re6st: copying re6st's
+		// default there would loop traffic back into the overlay.
+		return result(OK, "this node is a re6st gateway: its own default route is the one it exports", details...)
+	}
 	fix := &re6stDefaultFix{sys: d.Sys, network: network, log: d.Log}
 	if len(plain) == 0 {
 		r := result(OK, fmt.Sprintf("only traffic from %v uses re6st's gateway %v; there is no other default route", network, gw.Via), details...)
@@ -91,7 +96,7 @@ func (d *Doctor) forwarding() bool {
 }
 
 // uplinks are the interfaces that carry a plain default route or any route
-// learned from router advertisements.
+// learned from router advertisements: where advertisements matter.
 func uplinks(routes []system.Route) map[string]bool {
 	up := map[string]bool{}
 	for _, r := range routes {
@@ -116,6 +121,15 @@ func checkForwarding(ctx context.Context, d *Doctor) Result {
 		return result(Error, err.Error())
 	}
 	up := uplinks(routes)
+	if len(up) == 0 {
+		// No default route at all: maybe the RA one already expired, so
+		// every interface that could have learned it is a suspect.
+		for _, l := range links {
+			if l.Up && l.Name != "lo" && !d.isRe6stIface(l.Name) {
+				up[l.Name] = true
+			}
+		}
+	}
 	details := []string{"all: forwarding=" + all}
 	var bad []string
 	var fixes []Fix

@@ -45,7 +45,7 @@ func runCheck(t *testing.T, d *Doctor, id string) Result {
 
 func uplinkSys(rs ...system.Route) *fakeSys {
 	s := newFakeSys(rs...)
-	s.links = []system.Link{{Name: "lo", MTU: 65536}, {Name: "eth0", MTU: 1500}, {Name: "re6stnet1", MTU: 1500}}
+	s.links = []system.Link{{Name: "lo", MTU: 65536, Up: true}, {Name: "eth0", MTU: 1500, Up: true}, {Name: "re6stnet1", MTU: 1500, Up: true}}
 	for k, v := range map[string]string{
 		"net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.eth0.forwarding": "1", "net.ipv6.conf.eth0.accept_ra": "1",
 		"net.ipv6.conf.re6stnet1.forwarding": "1", "net.ipv6.conf.re6stnet1.accept_ra": "0",
@@ -67,11 +67,12 @@ func TestDefaultRoute(t *testing.T) {
 		{"only-re6st", network, []system.Route{re6st("fe80::a")}, OK, []string{"re6st-default"}},
 		{"re6st-is-default", network, []system.Route{ra("eth0"), re6st("fe80::a"),
 			{Dst: anyDst, Via: netip.MustParseAddr("fe80::a"), Dev: "re6stnet1", Table: 254, Metric: 1023, Proto: 4, Type: 1}}, OK, nil},
+		{"gateway", network, []system.Route{ra("eth0"), re6st("fe80::a")}, OK, nil},
 		{"no-re6st-default", network, []system.Route{ra("eth0")}, Skip, nil},
 		{"no-network", netip.Prefix{}, []system.Route{ra("eth0"), re6st("fe80::a")}, Skip, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &Doctor{Sys: uplinkSys(tt.routes...), Node: Node{Network: tt.net}}
+			d := &Doctor{Sys: uplinkSys(tt.routes...), Node: Node{Network: tt.net, Gateway: tt.name == "gateway"}}
 			r := runCheck(t, d, "default-route")
 			if r.Status != tt.status || !slices.Equal(fixIDs(r), tt.fixes) {
 				t.Fatalf("got %s %v, want %s %v", r.Status, fixIDs(r), tt.status, tt.fixes)
@@ -145,9 +146,23 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 		t.Fatalf("after revert accept_ra=%s changes %v", v, a.Changes())
 	}
 
+	t.Run("expired-ra-route", func(t *testing.T) {
+		// No default route left: eth0 is still suspected.
+		if r := runCheck(t, &Doctor{Sys: uplinkSys()}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"accept-ra-2:eth0"}) {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
+	t.Run("static-uplink", func(t *testing.T) {
+		sys := uplinkSys()
+		sys.sysctl["net.ipv6.conf.eth0.accept_ra"] = "0"
+		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != OK {
+			t.Fatalf("got %s", r.Status)
+		}
+	})
 	t.Run("forwarding-off", func(t *testing.T) {
 		sys := uplinkSys()
 		sys.sysctl["net.ipv6.conf.all.forwarding"] = "0"
+		sys.sysctl["net.ipv6.conf.eth0.forwarding"] = "0"
 		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"forwarding"}) {
 			t.Fatalf("got %s %v", r.Status, fixIDs(r))
 		}

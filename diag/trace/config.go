@@ -40,7 +40,7 @@ type Config struct {
 	MaxHops  int           // last hop limit, default 30
 	Probes   int           // probes per hop and round, default 3
 	Timeout  time.Duration // wait for an answer, default 2s
-	InFlight int           // probes outstanding at once, default 96
+	InFlight int           // probes outstanding at once, default 32 (about ten hops ahead)
 	Rounds   int           // 1 (default) traceroute; n > 1 repeats like mtr; < 0 until ctx ends
 	Interval time.Duration // pause between rounds, default 1s
 	Port     int           // first UDP destination port, default 33434
@@ -66,7 +66,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.FirstHop, 1)
 	def(&c.MaxHops, 30)
 	def(&c.Probes, 3)
-	def(&c.InFlight, 96)
+	def(&c.InFlight, 32)
 	def(&c.Port, 33434)
 	if c.Rounds == 0 {
 		c.Rounds = 1

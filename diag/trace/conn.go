@@ -112,5 +112,8 @@ func openError(laddr string, err error) error {
 	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 		return fmt.Errorf("trace: %w", ErrRawSocket)
 	}
+	if errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return fmt.Errorf("trace: source %s is not an address of this host: pick one of its own: %w", laddr, err)
+	}
 	return fmt.Errorf("trace: open ICMPv6 socket on %s: %w", laddr, err)
 }

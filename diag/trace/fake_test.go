@@ -33,6 +33,7 @@ type fakePath struct {
 	ch      chan packet
 	closed  bool
 	sent    int
+	sendErr error
 }
 
 func newFakePath(length int, rtt func(int) time.Duration) *fakePath {
@@ -49,11 +50,15 @@ func (f *fakePath) matcher() matcher { return f.m }
 func (f *fakePath) send(ttl int, seq uint16) error {
 	f.mu.Lock()
 	f.sent++
+	length, err := f.length, f.sendErr
 	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	var from netip.Addr
 	var msg []byte
 	switch {
-	case ttl >= f.length:
+	case ttl >= length:
 		from = f.m.dst
 		if f.m.mode == ICMP {
 			msg = marshal(ipv6.ICMPTypeEchoReply, 0, &icmp.Echo{ID: int(f.m.ident), Seq: int(seq)})
@@ -70,7 +75,7 @@ func (f *fakePath) send(ttl int, seq uint16) error {
 			msg = marshal(ipv6.ICMPTypeTimeExceeded, 0, &icmp.TimeExceeded{Data: f.quote(seq)})
 		}
 	}
-	time.AfterFunc(f.rtt(min(ttl, f.length)), func() {
+	time.AfterFunc(f.rtt(min(ttl, length)), func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if !f.closed {

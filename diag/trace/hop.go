@@ -56,8 +56,14 @@ type Hop struct {
 	Final      bool // the path ends here (destination reached or unreachable)
 }
 
-// Addr returns the first responder's address, or an invalid Addr.
+// Addr returns the address that answered last in the latest round, else
+// the first that ever answered, else an invalid Addr.
 func (h Hop) Addr() netip.Addr {
+	for i := len(h.Probes) - 1; i >= 0; i-- {
+		if h.Probes[i].Kind != Lost {
+			return h.Probes[i].From
+		}
+	}
 	if len(h.Responders) == 0 {
 		return netip.Addr{}
 	}

@@ -21,8 +21,10 @@ func overlayChain(t *testing.T, l *netlab.Lab) (src, dst netip.Addr, want []neti
 	ov := func(i int) string { return fmt.Sprintf("2001:db8:42:%d::", i+1) }
 	for i, h := range hs {
 		// Several traces run back to back; ICMP rate limits would eat answers.
-		if err := h.Sysctl("net.ipv6.icmp.ratelimit", "0"); err != nil {
-			t.Fatal(err)
+		for _, s := range [][2]string{{"net.ipv6.icmp.ratelimit", "0"}, {"net.ipv4.icmp_msgs_burst", "10000"}, {"net.ipv4.icmp_msgs_per_sec", "100000"}} {
+			if err := h.Sysctl(s[0], s[1]); err != nil {
+				t.Fatal(err)
+			}
 		}
 		h.Run(t, "ip", "-6", "addr", "add", ov(i)+"1/64", "dev", "lo")
 		if i < len(hs)-1 {

@@ -2,19 +2,19 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
 // roundState is what one round keeps about its probes.
 type roundState struct {
-	n           int
-	next        int // next probe to send, counted from 0 over (ttl, idx)
-	inflight    map[uint16]*slot
-	fifo        []*slot   // in send order, for timeouts
-	probes      [][]Probe // per hop, per probe index
-	left        []int     // probes still unanswered per hop
-	nextEmit    int       // first hop limit not yet emitted this round
-	sendFailure error
+	n        int
+	next     int // next probe to send, counted from 0 over (ttl, idx)
+	inflight map[uint16]*slot
+	fifo     []*slot   // in send order, for timeouts
+	probes   [][]Probe // per hop, per probe index
+	left     []int     // probes still unanswered per hop
+	nextEmit int       // first hop limit not yet emitted this round
 }
 
 // round sends every hop's probes, at most InFlight at a time, and emits hops
@@ -33,8 +33,12 @@ func (r *run) round(ctx context.Context, n int) error {
 		if err := r.fill(st); err != nil {
 			return err
 		}
+		limit := r.limit
 		if err := r.emitReady(ctx, st); err != nil {
 			return err
+		}
+		if r.limit > limit {
+			continue // the path grew: send the new probes first
 		}
 		if st.nextEmit > r.limit {
 			return nil
@@ -70,13 +74,16 @@ func (r *run) fill(st *roundState) error {
 		r.seq = (r.seq + 1) % portSpan
 		s := &slot{ttl: ttl, idx: idx, sent: time.Now()}
 		if err := r.c.send(ttl, r.seq); err != nil {
-			// A failed send (no route, say) counts as lost: the hop
-			// still completes and the trace goes on.
-			st.sendFailure = err
+			if !r.sentOK {
+				return fmt.Errorf("trace: send to %v: %w: check there is a route to it (ip -6 route get %v)", r.cfg.Dst, err, r.cfg.Dst)
+			}
+			// Once the path worked, a failed send (a route flapping, say)
+			// counts as lost: the hop still completes and the trace goes on.
 			s.done = true
 			r.settle(st, s, Probe{})
 			continue
 		}
+		r.sentOK = true
 		st.inflight[r.seq] = s
 		st.fifo = append(st.fifo, s)
 	}
@@ -147,6 +154,10 @@ func (r *run) emitReady(ctx context.Context, st *roundState) error {
 			if p.Kind == Reached || p.Kind == Unreachable {
 				h.Final = true
 			}
+		}
+		if h.TTL == r.limit && !h.Final && r.limit < r.cfg.MaxHops {
+			// The path used to end here and no longer does: look further.
+			r.limit = r.cfg.MaxHops
 		}
 		r.resolve(ctx, h)
 		if err := r.emit(ctx, h); err != nil {

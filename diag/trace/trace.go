@@ -21,8 +21,10 @@ func Run(ctx context.Context, cfg Config, updates chan<- Hop) ([]Hop, error) {
 // Run probes the path to cfg.Dst and returns its hops, up to the one where
 // the path ends. Each hop is sent on updates (when not nil) as soon as it
 // and every hop before it has its round's answers, and again when one of
-// its names resolves. Run blocks until every round is done, and returns what
-// it has with ctx's error when ctx ends first.
+// its names resolves; Run waits for the receiver, so drain updates promptly
+// or buffer it (a stalled receiver makes answers count as lost). Run blocks
+// until every round is done, and returns what it has with ctx's error when
+// ctx ends first.
 func (t *Tracer) Run(ctx context.Context, cfg Config, updates chan<- Hop) ([]Hop, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -75,6 +77,7 @@ type run struct {
 	hops     []Hop // index ttl-FirstHop
 	limit    int   // last hop limit worth probing
 	seq      uint16
+	sentOK   bool // a probe left: later send errors are the path's, not ours
 	packets  chan packet
 	readDone chan struct{}
 	names    chan nameResult

@@ -211,7 +211,7 @@ func TestPermissionErrorSaysWhatToDo(t *testing.T) {
 	if !errors.Is(err, ErrRawSocket) || !strings.Contains(err.Error(), "CAP_NET_RAW") {
 		t.Fatalf("err %v", err)
 	}
-	if err := openError("::", &netOpError{syscall.EADDRNOTAVAIL}); errors.Is(err, ErrRawSocket) {
+	if err := openError("2001:db8::5", &netOpError{syscall.EADDRNOTAVAIL}); errors.Is(err, ErrRawSocket) || !strings.Contains(err.Error(), "not an address of this host") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -267,5 +267,40 @@ func TestSocketDeathEndsTrace(t *testing.T) {
 	f.close()
 	if err := <-done; !errors.Is(err, errClosed) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestUnroutableDestinationIsAnError(t *testing.T) {
+	f := newFakePath(3, constRTT(time.Millisecond))
+	f.sendErr = syscall.ENETUNREACH
+	_, err := (&Tracer{dial: f.dial}).Run(context.Background(), Config{Dst: testDst}, nil)
+	if !errors.Is(err, syscall.ENETUNREACH) || !strings.Contains(err.Error(), "route") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// In mtr mode, a path that grows between rounds is followed.
+func TestRoundsFollowALongerPath(t *testing.T) {
+	f := newFakePath(3, constRTT(time.Millisecond))
+	ch := make(chan Hop)
+	done := make(chan []Hop)
+	go func() {
+		hops, err := (&Tracer{dial: f.dial}).Run(context.Background(), Config{Dst: testDst, Rounds: 2, Interval: time.Millisecond}, ch)
+		if err != nil {
+			t.Error(err)
+		}
+		close(ch)
+		done <- hops
+	}()
+	for h := range ch {
+		if h.Round == 1 && h.TTL == 3 {
+			f.mu.Lock()
+			f.length = 5 // two more routers appear
+			f.mu.Unlock()
+		}
+	}
+	hops := <-done
+	if got, want := addrs(hops), wantPath(5); got != want {
+		t.Fatalf("got %s want %s", got, want)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 // Errors of enrollment, each telling the user what to do.
 var (
-	ErrRegistrationDisabled = errors.New("the registry does not accept this kind of registration (403): try --anonymous, or ask its operator for a token")
+	ErrRegistrationDisabled = errors.New("registration refused by the registry (403): try --anonymous, or ask its operator for a token")
 	ErrInvalidToken         = errors.New("invalid or expired token: request a new one, or check it for typos")
 	ErrReservedField        = errors.New("the CN and serial fields are set by the registry: remove them from the requested subject")
 )
@@ -53,11 +53,20 @@ func New(url, dir string) (*Enrollment, error) {
 
 func (e *Enrollment) path(name string) string { return filepath.Join(e.Dir, name) }
 
-// unreachable rewords transport errors for people.
+// unreachableError rewords a transport failure for people; errors.As
+// still finds the *regclient.UnreachableError inside.
+type unreachableError struct{ ue *regclient.UnreachableError }
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the registry at %s: %v; check the URL, the network, and that the registry runs", e.ue.URL, e.ue.Err)
+}
+
+func (e *unreachableError) Unwrap() error { return e.ue }
+
 func unreachable(err error) error {
 	var ue *regclient.UnreachableError
 	if errors.As(err, &ue) {
-		return fmt.Errorf("cannot reach the registry at %s: %v; check the URL, the network, and that the registry runs", ue.URL, ue.Err)
+		return &unreachableError{ue}
 	}
 	return err
 }
@@ -101,7 +110,7 @@ func (e *Enrollment) WriteCA() error { return writeAtomic(e.path(CAFile), e.CAPE
 func (e *Enrollment) RequestToken(ctx context.Context, email string) error {
 	err := e.Client.RequestToken(ctx, email)
 	if errors.Is(err, regclient.ErrForbidden) {
-		return fmt.Errorf("%w (the registry sends no tokens by mail)", ErrRegistrationDisabled)
+		return fmt.Errorf("the registry sends no tokens by mail: %w", ErrRegistrationDisabled)
 	}
 	return unreachable(err)
 }
@@ -202,9 +211,9 @@ func (e *Enrollment) RequestCertificate(ctx context.Context, token string, subje
 		return nil, ErrInvalidToken
 	case errors.Is(err, regclient.ErrForbidden):
 		if token == "" {
-			return nil, fmt.Errorf("%w (anonymous registration is off)", ErrRegistrationDisabled)
+			return nil, fmt.Errorf("anonymous registration is off: %w", ErrRegistrationDisabled)
 		}
-		return nil, fmt.Errorf("%w (token registration is off)", ErrRegistrationDisabled)
+		return nil, fmt.Errorf("token registration is off: %w", ErrRegistrationDisabled)
 	case err != nil:
 		return nil, unreachable(err)
 	}

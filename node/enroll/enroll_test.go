@@ -17,6 +17,7 @@ import (
 	"re6st-tui/node/enroll"
 	"re6st-tui/node/identity"
 	"re6st-tui/node/identity/idtest"
+	"re6st-tui/node/regclient"
 	"re6st-tui/node/registry"
 )
 
@@ -177,7 +178,8 @@ func TestTokenEnrollmentAndErrors(t *testing.T) {
 	}
 	// Unreachable registry.
 	dead, _ := enroll.New("http://127.0.0.1:1/", dir)
-	if _, err := dead.FetchCA(ctx); err == nil || !strings.Contains(err.Error(), "cannot reach the registry") {
+	var ue *regclient.UnreachableError
+	if _, err := dead.FetchCA(ctx); !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach the registry") {
 		t.Errorf("unreachable: %v", err)
 	}
 	// Mail disabled.

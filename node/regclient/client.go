@@ -171,8 +171,8 @@ func target(method string, names []string, args map[string]string) string {
 func (c *Client) authCall(ctx context.Context, method string, names []string, args map[string]string) ([]byte, int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.key == nil {
-		return nil, 0, errors.New("registry call needs an identity: enroll first (SetIdentity)")
+	if c.key == nil || c.ca == nil {
+		return nil, 0, errors.New("registry call needs an identity (CA, key, prefix): enroll first, then SetIdentity")
 	}
 	args["cn"] = c.prefix
 	t := target(method, names, args)

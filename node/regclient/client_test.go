@@ -107,6 +107,13 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 			t.Fatalf("netconf %+v", nc)
 		}
 	}
+	// A rotation changes the served config at once (no stale cache).
+	if err := c.UpdateHMAC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if nc, err := c.GetNetworkConfig(ctx); err != nil || nc.VersionNumber != 2 || nc.ValidUntil == 0 || len(nc.HMACAccept) != 16 {
+		t.Fatalf("after updateHMAC: %+v %v", nc, err)
+	}
 	// Registry restart: sessions are lost; the client re-hellos once.
 	e.restart(t)
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
@@ -123,10 +130,14 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 	if _, err := c.RenewCertificate(ctx); err != nil {
 		t.Fatalf("after foreign hello: %v", err)
 	}
-	// getCountry without GeoIP: 400 after the MAC matched; the session has
-	// rolled and the client heals with a fresh hello on the next call.
-	if _, err := c.GetCountry(ctx, "198.51.100.1"); err == nil {
-		t.Fatal("getCountry without GeoIP succeeded")
+	// getCountry without GeoIP: unknown.
+	if cc, err := c.GetCountry(ctx, "198.51.100.1"); cc != "" || err != nil {
+		t.Fatalf("getCountry without GeoIP: %q %v", cc, err)
+	}
+	// A call that fails after the MAC matched (getDh without --dh: 500)
+	// still rolls the session; the client heals with a fresh hello.
+	if _, err := c.GetDh(ctx); err == nil {
+		t.Fatal("getDh without a DH file succeeded")
 	}
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
 		t.Fatalf("after failed call: %v", err)
@@ -261,4 +272,27 @@ func TestRollForwardAfterLostRequest(t *testing.T) {
 	if _, err := c.GetNetworkConfig(ctx); err != nil {
 		t.Fatalf("after lost request: %v", err)
 	}
+}
+
+func FuzzParseNetworkConfig(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add([]byte{0x78, 0x9c, 3, 0, 0, 0, 0, 1})
+	f.Add([]byte("not zlib"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nc, err := regclient.ParseNetworkConfig(b, testCA().CA, key)
+		if err == nil && nc.Version == nil {
+			t.Fatal("accepted a config without version")
+		}
+	})
+}
+
+func FuzzOpenHello(f *testing.F) {
+	key := idtest.Key(1024, 1)
+	f.Add(make([]byte, 256))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if k, err := regclient.OpenHello(testCA().CA, key, b); err == nil {
+			t.Fatalf("forged hello accepted: key %x", k)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -42,6 +43,9 @@ type NetConfig struct {
 // verifies the version signature with the CA and decrypts the babel keys
 // with the node key.
 func ParseNetworkConfig(body []byte, ca *identity.CA, key *rsa.PrivateKey) (*NetConfig, error) {
+	if ca == nil || key == nil {
+		return nil, errors.New("network config: the CA and the node key are needed to check and decrypt it")
+	}
 	zr, err := zlib.NewReader(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("network config: not zlib data: %w", err)

@@ -44,9 +44,9 @@ type Config struct {
 
 	// Node is the channel to the local re6st node (::1 port 326); nil
 	// makes the network-facing RPCs answer as if no node replied.
-	Node Node
+	Node LocalNode
 	// Country maps an IP to (country, continent), ok=false when unknown;
-	// nil means no GeoIP database (getCountry answers 400 as re6st does).
+	// nil means no GeoIP database: getCountry answers "unknown" (204).
 	Country func(ip string) (country, continent string, ok bool)
 
 	Now func() time.Time // clock, time.Now when nil

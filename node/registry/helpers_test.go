@@ -2,8 +2,10 @@ package registry
 
 import (
 	"crypto/rsa"
+	"database/sql"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -92,4 +94,60 @@ func mustIssue(t testing.TB, r *Registry, token string, key *rsa.PrivateKey) (st
 		t.Fatal(err)
 	}
 	return p, pem
+}
+
+func prefixOf(t testing.TB, pem []byte) string {
+	t.Helper()
+	c, err := identity.ParseCertPEM(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := identity.PrefixFromCN(c.Subject.CommonName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkMirror compares the in-memory tree with the cert table and checks
+// that the rows cover the whole space exactly once.
+func checkMirror(t testing.TB, r *Registry) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows, err := r.db.Query("SELECT prefix, cert FROM cert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	db := map[string]rowState{}
+	for rows.Next() {
+		var p string
+		var c sql.NullString
+		rows.Scan(&p, &c)
+		switch {
+		case !c.Valid:
+			db[p] = rowFree
+		case c.String == "reserved":
+			db[p] = rowReserved
+		default:
+			db[p] = rowAllocated
+		}
+	}
+	if len(db) != len(r.tree.rows) {
+		t.Fatalf("database has %d rows, memory %d", len(db), len(r.tree.rows))
+	}
+	for p, s := range r.tree.rows {
+		if db[p] != s {
+			t.Errorf("row %q: database %v, memory %v", p, db[p], s)
+		}
+	}
+	// Leaves of a full binary trie: Σ 2^-len = 1 (checked in units of 2^-maxLen).
+	var sum big.Int
+	for p := range db {
+		sum.Add(&sum, new(big.Int).Lsh(big.NewInt(1), uint(r.tree.maxLen-len(p))))
+	}
+	if want := new(big.Int).Lsh(big.NewInt(1), uint(r.tree.maxLen)); sum.Cmp(want) != 0 {
+		t.Errorf("rows do not cover the space exactly once")
+	}
 }

@@ -22,6 +22,7 @@ func (r *Registry) newHMAC(q execer, i int, key []byte) error {
 		return err
 	}
 	r.hmac[i], r.hmacSet[i] = key, true
+	r.confGen++
 	return nil
 }
 
@@ -30,6 +31,7 @@ func (r *Registry) dropHMAC(q execer, i int) error {
 		return err
 	}
 	r.hmac[i], r.hmacSet[i] = nil, false
+	r.confGen++
 	return nil
 }
 
@@ -97,6 +99,7 @@ func (r *Registry) UpdateHMAC() error {
 			return err
 		}
 		r.validUntil = validUntil
+		r.confGen++
 		return r.increaseVersion(tx)
 	})
 	if err != nil {

@@ -135,13 +135,11 @@ func (r *Registry) allocate(token, comm string) (prefix string, email sql.NullSt
 	return prefix, email, r.takeSubject(), serial, true, nil
 }
 
+// nextSerial takes the next X.509 serial (config "serial" + 1). The
+// counter is mirrored in memory; a failed transaction reloads it.
 func (r *Registry) nextSerial(q execer) (int64, error) {
-	v, err := getConfig(q, "serial")
-	if err != nil {
-		return 0, err
-	}
-	s := asInt(v) + 1
-	return s, setConfig(q, "serial", s)
+	r.serial++
+	return r.serial, setConfig(q, "serial", r.serial)
 }
 
 // abandon frees an allocation whose certificate could not be made.
@@ -210,8 +208,12 @@ func (r *Registry) RenewCertificate(prefix string) ([]byte, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.certs[prefix] != ci {
-		return nil, status(http.StatusConflict, "certificate of %s changed during renewal; retry", prefix)
+	if cur := r.certs[prefix]; cur != ci {
+		// Renewed (or revoked) concurrently: answer what is stored now.
+		if cur == nil {
+			return nil, status(http.StatusNotFound, "no certificate for prefix %s", prefix)
+		}
+		return []byte(cur.pem), nil
 	}
 	return r.store(prefix, cert, ci.pub, ci.email, -1)
 }

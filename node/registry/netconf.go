@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
 	"sync"
@@ -52,6 +53,7 @@ func (r *Registry) updateNetworkConfig(q execer) error {
 		r.notifyNode()
 	}
 	r.netconf = kw
+	r.confGen++
 	return nil
 }
 
@@ -73,6 +75,7 @@ func (r *Registry) increaseVersion(q execer) error {
 		return err
 	}
 	r.version = v
+	r.confGen++
 	return nil
 }
 
@@ -80,8 +83,39 @@ func (r *Registry) increaseVersion(q execer) error {
 func (r *Registry) Version() (uint64, []byte) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	n, _, _ := packint.Decode(r.version)
+	n, _ := r.versionNumber()
 	return n, append([]byte(nil), r.version...)
+}
+
+func (r *Registry) versionNumber() (uint64, error) {
+	n, _, err := packint.Decode(r.version)
+	return n, err
+}
+
+// cachedBody is a node's compressed config: PKCS#1 v1.5 encryption is
+// randomized, but one ciphertext of the babel keys per node and config
+// generation is as good as a fresh one, and saves an RSA operation and a
+// compression per request.
+type cachedBody struct {
+	gen  uint64
+	pub  *rsa.PublicKey
+	body []byte
+}
+
+// networkConfig returns the body for the node with key pub, from the cache
+// when still current. Caller holds mu (read).
+func (r *Registry) networkConfig(prefix string, pub *rsa.PublicKey) ([]byte, error) {
+	if v, ok := r.bodies.Load(prefix); ok {
+		if c := v.(*cachedBody); c.gen == r.confGen && c.pub == pub {
+			return c.body, nil
+		}
+	}
+	body, err := r.networkConfigFor(func(b []byte) ([]byte, error) { return identity.Encrypt(pub, b) })
+	if err != nil {
+		return nil, err
+	}
+	r.bodies.Store(prefix, &cachedBody{gen: r.confGen, pub: pub, body: body})
+	return body, nil
 }
 
 var zlibPool = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}

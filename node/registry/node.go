@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"re6st-tui/node/identity"
@@ -26,9 +27,9 @@ const (
 // queryTimeout is how long the registry waits for answers on ::1.
 const queryTimeout = 3 * time.Second
 
-// Node is the registry's channel to its local re6st node, which forwards
+// LocalNode is the registry's channel to its local re6st node, which forwards
 // requests to peers (UDP port 326 on ::1) and knows the babel routes.
-type Node interface {
+type LocalNode interface {
 	// Send asks the local node to send a bare code to prefix.
 	Send(prefix string, code byte) error
 	// Recv returns the next reply, or an error once deadline passes.
@@ -44,10 +45,11 @@ type UDPNode struct {
 	conn       *net.UDPConn
 	dst        *net.UDPAddr
 	RoutesFunc func(ctx context.Context) ([]string, error)
-	// Dropped counts malformed replies.
-	mu      sync.Mutex
-	Dropped int
+	dropped    atomic.Int64
 }
+
+// Dropped counts the malformed replies skipped so far.
+func (n *UDPNode) Dropped() int64 { return n.dropped.Load() }
 
 // NewUDPNode opens the unbound socket used to reach the local node.
 func NewUDPNode(port int) (*UDPNode, error) {
@@ -61,13 +63,13 @@ func NewUDPNode(port int) (*UDPNode, error) {
 // Close closes the socket.
 func (n *UDPNode) Close() error { return n.conn.Close() }
 
-// Send implements Node.
+// Send implements LocalNode.
 func (n *UDPNode) Send(prefix string, code byte) error {
 	_, err := n.conn.WriteToUDP(append([]byte(prefix), 0, code), n.dst)
 	return err
 }
 
-// Recv implements Node.
+// Recv implements LocalNode.
 func (n *UDPNode) Recv(deadline time.Time) (string, byte, string, error) {
 	buf := make([]byte, 1<<16)
 	for {
@@ -80,16 +82,14 @@ func (n *UDPNode) Recv(deadline time.Time) (string, byte, string, error) {
 		}
 		p, code, text, err := ParseReply(buf[:k])
 		if err != nil {
-			n.mu.Lock()
-			n.Dropped++
-			n.mu.Unlock()
+			n.dropped.Add(1)
 			continue
 		}
 		return p, code, text, nil
 	}
 }
 
-// Routes implements Node.
+// Routes implements LocalNode.
 func (n *UDPNode) Routes(ctx context.Context) ([]string, error) {
 	if n.RoutesFunc == nil {
 		return nil, nil
@@ -249,12 +249,13 @@ func (r *Registry) Versions() []byte {
 	}
 	sort.Strings(peers)
 	out := map[string]*string{}
-	order := []string{}
+	order := append([]string(nil), peers...)
+	for _, p := range peers {
+		out[p] = nil
+	}
 	if r.cfg.Node != nil {
 		r.query.Lock()
 		for _, p := range peers {
-			out[p] = nil
-			order = append(order, p)
 			if err := r.cfg.Node.Send(p, CodeInfo); err != nil {
 				r.log.Warn("versions", "peer", p, "err", err)
 			}

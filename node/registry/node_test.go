@@ -109,6 +109,9 @@ func TestNodeQueries(t *testing.T) {
 	if _, ok := r.BootstrapPeer(a, 10); ok {
 		t.Error("bootstrap answer without a node")
 	}
+	if got := string(r.Versions()); got != `{"`+own+`": null}` {
+		t.Errorf("versions without a node: %s", got)
+	}
 }
 
 func TestStripCountry(t *testing.T) {

@@ -52,6 +52,7 @@ type Options struct {
 	LogFile      string
 	RunDir       string
 	Verbose      int
+	GeoIP        *GeoIP // from GEOIP2_MMDB, nil when unset; the caller closes it
 }
 
 // ParseOptions parses re6st-registry's arguments (with @file option
@@ -124,8 +125,14 @@ func ParseOptions(args []string) (*Options, error) {
 		}
 		o.IPv4, o.IPv4Sublen = p.String(), plen
 	}
-	if len(o.SameCountry) > 0 {
-		return nil, fmt.Errorf("--same-country needs a GeoIP database, which this registry does not support yet: remove the option")
+	if path := os.Getenv("GEOIP2_MMDB"); path != "" {
+		g, err := OpenGeoIP(path)
+		if err != nil {
+			return nil, err
+		}
+		o.GeoIP, o.Country = g, g.Lookup
+	} else if len(o.SameCountry) > 0 {
+		return nil, fmt.Errorf("--same-country needs a GeoIP database: set GEOIP2_MMDB to a GeoLite2 Country file, or remove the option")
 	}
 	for _, req := range []struct{ name, val string }{{"ca", o.CAPath}, {"key", o.KeyPath}, {"dh", o.DH}} {
 		if req.val == "" {

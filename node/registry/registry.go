@@ -41,12 +41,18 @@ type Registry struct {
 	lowFree    int                  // no subject serial below this is free
 	crl        map[int64]int64      // revoked serial → notAfter
 	prefix     string               // registry node prefix, "" until the first issuance
+	serial     int64                // last X.509 serial issued
 	version    []byte
 	netconf    []kv // network config without the per-node babel keys
 	hmac       [3][]byte
 	hmacSet    [3]bool
 	validUntil float64   // HMAC rotation phase-1 deadline, 0 when none
 	timeout    time.Time // next housekeeping; zero when nothing is pending
+
+	// confGen changes whenever the served network config may change;
+	// bodies caches each node's compressed config for one generation.
+	confGen uint64
+	bodies  sync.Map // prefix → *cachedBody
 
 	sessions sessions
 	query    sync.Mutex // serializes use of the ::1 channel
@@ -119,6 +125,7 @@ func (r *Registry) load() error {
 
 // loadState rebuilds the in-memory mirror from the database.
 func (r *Registry) loadState() error {
+	r.confGen++
 	r.tree = newTree(r.cfg.CA.MaxPrefixLen())
 	r.certs = map[string]*certInfo{}
 	r.bySerial = map[int64]string{}
@@ -130,6 +137,14 @@ func (r *Registry) loadState() error {
 		return err
 	}
 	r.prefix, _ = asString(v)
+	if v, err = getConfig(r.db, "serial"); err != nil {
+		return err
+	}
+	r.serial = asInt(v)
+	if v, err = getConfig(r.db, "serial"); err != nil {
+		return err
+	}
+	r.serial = asInt(v)
 	if v, err = getConfig(r.db, "version"); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,7 @@ func TestIssueAndVersionRules(t *testing.T) {
 	if p2 != p1 {
 		t.Errorf("freed prefix %s not reused (got %s)", p1, p2)
 	}
+	checkMirror(t, r)
 }
 
 func TestRenewDue(t *testing.T) {
@@ -264,18 +266,31 @@ func TestHousekeepingExpiry(t *testing.T) {
 	if ok, _ := r.IsToken(tok); ok {
 		t.Error("token older than the grace period kept")
 	}
-	p1, _ := mustIssue(t, r, "", nodeKey(1))
-	// Past notAfter + grace for the second node only.
+	mustIssue(t, r, "", nodeKey(1))
+	p2, _ := mustIssue(t, r, "", nodeKey(2))
+	rows := func() (all, certs int) {
+		r.db.QueryRow("SELECT count(*), count(cert) FROM cert").Scan(&all, &certs)
+		return
+	}
+	before, _ := rows()
+	// Past notAfter + grace for the third node only.
 	r.mu.Lock()
-	r.certs[p1].notAfter = clk.Now().Add(-48 * time.Hour)
+	r.certs[p2].notAfter = clk.Now().Add(-48 * time.Hour)
 	r.mu.Unlock()
 	if err := r.Housekeep(); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	r.db.QueryRow("SELECT count(*) FROM cert WHERE cert IS NOT NULL").Scan(&n)
-	if n != 1 {
-		t.Errorf("%d certificates left, want 1", n)
+	after, certs := rows()
+	if certs != 2 {
+		t.Errorf("%d certificates left, want 2", certs)
+	}
+	// Its block merged with its free sibling: one row less.
+	if after != before-1 {
+		t.Errorf("cert rows %d → %d, want a merge", before, after)
+	}
+	checkMirror(t, r)
+	if got, _ := mustIssue(t, r, "", nodeKey(3)); got != p2 {
+		t.Errorf("freed block not reused: %s, want %s", got, p2)
 	}
 	// Registry node past grace: refuse (clock problem).
 	r.mu.Lock()
@@ -422,3 +437,32 @@ func FuzzParseReply(f *testing.F) {
 }
 
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// FuzzServeHTTP feeds arbitrary request-targets and headers to the
+// handler: it must answer with a status, never panic.
+func FuzzServeHTTP(f *testing.F) {
+	for _, s := range []string{"/getCa", "/hello?client_prefix=0&protocol=x", "/isToken?token=a&token=b",
+		"/getNetworkConfig?cn=0000", "/revoke?cn_or_serial=1%2F16", "/requestCertificate?token=&req=x&location=&ip="} {
+		f.Add(s, "AAAA")
+	}
+	cfg := testConfig(f.TempDir(), testCA())
+	r, err := Open(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer r.Close()
+	f.Fuzz(func(t *testing.T, target, mac string) {
+		req, err := http.NewRequest("GET", "http://registry/", nil)
+		if err != nil {
+			return
+		}
+		req.RequestURI = target
+		req.RemoteAddr = "127.0.0.1:1234"
+		req.Header.Set(HMACHeader, mac)
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		if w.Code < 200 || w.Code > 599 {
+			t.Fatalf("status %d", w.Code)
+		}
+	})
+}

@@ -133,12 +133,14 @@ func rpcGetNetworkConfig(r *Registry, c *call) ([]byte, error) {
 	if ci == nil || ci.pub == nil {
 		return nil, status(http.StatusNotFound, "no certificate for prefix %s", c.args["cn"])
 	}
-	return r.networkConfigFor(func(b []byte) ([]byte, error) { return identity.Encrypt(ci.pub, b) })
+	return r.networkConfig(c.args["cn"], ci.pub)
 }
 
 func rpcGetCountry(r *Registry, c *call) ([]byte, error) {
 	if r.cfg.Country == nil {
-		return nil, status(http.StatusBadRequest, "registry has no GeoIP database")
+		// re6st answers 400 here, which costs the node a new hello for
+		// the same result; "unknown" is what it means.
+		return nil, nil
 	}
 	country, _, ok := r.cfg.Country(c.args["address"])
 	if !ok || country == "*" {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"re6st-tui/node/identity"
 )
 
 func TestTreeSplitAndExhaust(t *testing.T) {
@@ -113,4 +115,40 @@ func newTreeWith(free string) *tree {
 	tr := newTree(16)
 	tr.set(free, rowFree)
 	return tr
+}
+
+func TestRegistryCommunities(t *testing.T) {
+	cfg := testConfig(t.TempDir(), testCA())
+	cfg.Communities = []Community{{"000", []string{"*"}}, {"001", []string{"@AS", "AU"}}, {"010", []string{"FR", "DE", "IT"}}}
+	cfg.AnonymousPrefixLength = 13
+	cfg.Country = func(ip string) (string, string, bool) {
+		if ip == "198.51.100.7" {
+			return "JP", "AS", true
+		}
+		return "", "", false
+	}
+	r := openTest(t, cfg)
+	issue := func(req CertRequest) string {
+		t.Helper()
+		req.CSR = csr(t, nodeKey(0))
+		pem, err := r.RequestCertificate(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := identity.ParseCertPEM(pem)
+		p, _ := identity.PrefixFromCN(c.Subject.CommonName)
+		return p
+	}
+	if p := issue(CertRequest{Location: "FR,EU"}); !strings.HasPrefix(p, "010") || len(p) != 16 {
+		t.Errorf("FR: %s", p)
+	}
+	if p := issue(CertRequest{IP: "198.51.100.7"}); !strings.HasPrefix(p, "001") {
+		t.Errorf("GeoIP JP/AS: %s", p)
+	}
+	if p := issue(CertRequest{IP: "203.0.113.1"}); !strings.HasPrefix(p, "000") {
+		t.Errorf("unknown location: %s", p)
+	}
+	if _, err := r.RequestCertificate(CertRequest{CSR: csr(t, nodeKey(0)), Location: "FR"}); statusOf(err) != 400 {
+		t.Errorf("bad location: %v", err)
+	}
 }

@@ -27,6 +27,7 @@ type BabelRoute struct {
 	Metric    uint16       `json:"metric"`
 	RefMetric uint16       `json:"refmetric"`
 	RouterID  string       `json:"router_id"` // 8 bytes as babeld prints them
+	Seqno     uint16       `json:"seqno"`
 	NextHop   netip.Addr   `json:"next_hop"`
 	Iface     string       `json:"iface"`
 	Installed bool         `json:"installed"`

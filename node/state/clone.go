@@ -20,5 +20,13 @@ func (s State) Clone() State {
 		c.Logs[i].Attrs = slices.Clone(c.Logs[i].Attrs)
 	}
 	c.Findings = slices.Clone(s.Findings)
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		f.Details = slices.Clone(f.Details)
+		f.Fixes = slices.Clone(f.Fixes)
+		for j := range f.Fixes {
+			f.Fixes[j].Changes = slices.Clone(f.Fixes[j].Changes)
+		}
+	}
 	return c
 }

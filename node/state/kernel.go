@@ -21,7 +21,15 @@ type KernelRoute struct {
 	Metric  int          `json:"metric"`
 	Table   int          `json:"table"`
 	PrefSrc netip.Addr   `json:"pref_src"`
+	Type    string       `json:"type,omitempty"` // "" for unicast, or unreachable, blackhole, prohibit
 }
+
+// Route types other than unicast.
+const (
+	TypeUnreachable = "unreachable" // re6st's route for the unallocated part of the network
+	TypeBlackhole   = "blackhole"
+	TypeProhibit    = "prohibit"
+)
 
 // IsDefault reports whether r is a default route (::/0).
 func (r KernelRoute) IsDefault() bool {

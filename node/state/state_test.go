@@ -30,7 +30,8 @@ func sample() State {
 		Routes:     []BabelRoute{{Prefix: p2, Src: zero, Metric: 96, NextHop: ll1, Iface: "re6stnet1", Installed: true, Feasible: true}},
 		Kernel:     []KernelRoute{{Dst: p2, Via: ll1, Dev: "re6stnet1", Proto: OriginBabel, Metric: 1024, Table: 254}},
 		Logs:       []LogRecord{{Time: t0, Level: slog.LevelInfo, Source: "node", Message: "up", Attrs: []Attr{{"peer", "x"}}}},
-		Findings:   []Finding{{ID: "default-route", Check: "default-route", Status: CheckFail}},
+		Findings: []Finding{{ID: CheckDefaultRoute, Status: CheckFail, Details: []string{"no default"},
+			Fixes: []Fix{{ID: "accept-ra-2:eth0", Summary: "set accept_ra=2", Changes: []Change{{Action: "set-sysctl", Object: "k"}}}}}},
 	}
 }
 
@@ -94,8 +95,8 @@ func TestApply(t *testing.T) {
 			}
 			return nil
 		}},
-		{"finding-applied", Event{Kind: KindFinding, Finding: &Finding{ID: "default-route", Applied: true}}, true, func(s State) error {
-			if !s.Findings[0].Applied {
+		{"finding-applied", Event{Kind: KindFinding, Finding: &Finding{ID: CheckDefaultRoute, Fixes: []Fix{{ID: "x", Applied: true}}}}, true, func(s State) error {
+			if _, ok := s.Findings[0].Applied(); !ok {
 				return fmt.Errorf("finding not updated")
 			}
 			return nil
@@ -133,7 +134,10 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Tunnels[0].PeerAddrs[0] = netip.AddrPort{}
 	c.Logs[0].Attrs[0].Value = "changed"
 	c.Kernel[0].Dev = "other"
-	if !s.Tunnels[0].PeerAddrs[0].IsValid() || s.Logs[0].Attrs[0].Value != "x" || s.Kernel[0].Dev != "re6stnet1" {
+	c.Findings[0].Fixes[0].Changes[0].Object = "changed"
+	c.Findings[0].Details[0] = "changed"
+	if !s.Tunnels[0].PeerAddrs[0].IsValid() || s.Logs[0].Attrs[0].Value != "x" || s.Kernel[0].Dev != "re6stnet1" ||
+		s.Findings[0].Fixes[0].Changes[0].Object != "k" || s.Findings[0].Details[0] != "no default" {
 		t.Fatal("Clone shares memory with the original")
 	}
 }

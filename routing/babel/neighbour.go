@@ -82,9 +82,12 @@ type neighbour struct {
 	ifc  *iface
 	addr netip.Addr
 	hist [2]history // multicast, unicast
-	// lastMulticast is when the last scheduled multicast Hello arrived.
+	// lastMulticast is when the last scheduled multicast Hello arrived
+	// (when the entry was made, before the first one).
 	lastMulticast time.Time
-	created       time.Time
+	// created is when the entry was made: an entry made for a challenge
+	// (RFC 8967) lives until the neighbour's first Hello can arrive.
+	created time.Time
 
 	txcost      uint16
 	ihuTime     time.Time

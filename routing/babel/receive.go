@@ -95,7 +95,8 @@ func (c *core) addNeighbour(ifc *iface, addr netip.Addr) *neighbour {
 	if !ok {
 		m = 256
 	}
-	n := &neighbour{ifc: ifc, addr: addr, txcost: inf, cost: inf, multiplier: m, ihuTime: c.now, created: c.now, lastMulticast: c.now}
+	n := &neighbour{ifc: ifc, addr: addr, txcost: inf, cost: inf, multiplier: m, ihuTime: c.now,
+		created: c.now, lastMulticast: c.now}
 	c.neighs[k] = n
 	c.emitNeighbour(n, NeighbourAdded)
 	return n
@@ -148,10 +149,10 @@ func (c *core) checkNeighbours() {
 	for k, n := range c.neighs {
 		n.hist[0].check(c.now)
 		n.hist[1].check(c.now)
-		// A neighbour without Hellos yet (created by a challenge or a request)
-		// gets a few intervals to send one before it is dropped.
-		young := c.now.Sub(n.created) < 3*n.ifc.Hello
-		if (n.hist[0].reach == 0 && !young) || c.now.Sub(n.lastMulticast) > 300*time.Second {
+		// A neighbour that has not sent a Hello yet keeps its entry (and
+		// the authentication state it may hold) for two Hello intervals.
+		silent := n.hist[0].reach == 0 && c.now.Sub(n.created) > 2*n.ifc.Hello
+		if silent || c.now.Sub(n.lastMulticast) > 300*time.Second {
 			c.flushNeighbour(k, n)
 			continue
 		}

@@ -37,6 +37,9 @@ type Spec struct {
 	StartTimeout time.Duration
 }
 
+// maxSockPath is the size of sun_path on Linux, terminating NUL included.
+const maxSockPath = 108
+
 // lastLines is how many log lines a Process keeps for exit reports.
 const lastLines = 20
 
@@ -69,6 +72,9 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		return nil, fmt.Errorf("create run directory %s: %w", s.Dir, err)
 	}
 	sock := filepath.Join(s.Dir, s.Name+".sock")
+	if len(sock) >= maxSockPath {
+		return nil, fmt.Errorf("management socket path %s is %d bytes, the limit is %d: use a shorter run directory", sock, len(sock), maxSockPath-1)
+	}
 	_ = os.Remove(sock) // a previous run's socket would make Listen fail
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
@@ -97,7 +103,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	w := &lineWriter{line: p.logLine}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	p.cmd.WaitDelay = 2 * time.Second // a stray holder of our pipe must not block Wait
-	if err := p.cmd.Start(); err != nil {
+	if err := startCmd(p.cmd); err != nil {
 		return nil, fmt.Errorf("start %s: %w", s.Path, err)
 	}
 	go p.wait(w)
@@ -182,21 +188,32 @@ func (p *Process) logLine(line string) {
 	p.log.Log(context.Background(), levelOf(line), line)
 }
 
-// levelOf grades an openvpn log line: its stdout carries no level.
+// levelOf grades an openvpn log line: its stdout carries no level. At
+// --verb 4 most lines are routine, so only milestones are Info.
 func levelOf(line string) slog.Level {
 	switch {
-	case strings.HasPrefix(line, "  "): // option dump at --verb 4
+	case strings.HasPrefix(line, "  "): // option dump
 		return slog.LevelDebug
-	case strings.Contains(line, "ERROR") || strings.Contains(line, "fatal error") ||
-		strings.HasPrefix(line, "Options error"):
+	case strings.Contains(line, "fatal error") || strings.HasPrefix(line, "Options error"):
 		return slog.LevelError
-	case strings.Contains(line, "WARNING"):
+	case strings.Contains(line, "WARNING") || strings.Contains(line, "ERROR") ||
+		strings.Contains(line, "Error") || strings.Contains(line, "AUTH_FAILED"):
+		// A peer's failure is the tunnel's problem, not the node's.
 		return slog.LevelWarn
-	case strings.Contains(line, "MTU parms") || strings.Contains(line, "peer info:") ||
-		strings.HasPrefix(line, "MANAGEMENT:"):
-		return slog.LevelDebug
 	}
-	return slog.LevelInfo
+	for _, m := range milestones {
+		if strings.Contains(line, m) {
+			return slog.LevelInfo
+		}
+	}
+	return slog.LevelDebug
+}
+
+// milestones are the openvpn lines worth seeing without debug logs.
+var milestones = []string{
+	"Initialization Sequence Completed", "Peer Connection Initiated",
+	"Inactivity timeout", "process exiting", "client-instance exiting",
+	"Connection reset", "Listening for incoming", "Closing TUN/TAP",
 }
 
 // Name is the tunnel name given in the Spec.
@@ -254,40 +271,5 @@ func (p *Process) Stop(grace time.Duration) {
 	case <-t.C:
 		p.Kill()
 		<-p.done
-	}
-}
-
-// lineWriter splits the child's output into lines.
-type lineWriter struct {
-	mu   sync.Mutex
-	buf  []byte
-	line func(string)
-}
-
-func (w *lineWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := strings.IndexByte(string(w.buf), '\n')
-		if i < 0 {
-			break
-		}
-		w.line(strings.TrimRight(string(w.buf[:i]), "\r"))
-		w.buf = w.buf[i+1:]
-	}
-	if len(w.buf) > maxLine {
-		w.line(string(w.buf))
-		w.buf = w.buf[:0]
-	}
-	return len(b), nil
-}
-
-func (w *lineWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.buf) > 0 {
-		w.line(string(w.buf))
-		w.buf = nil
 	}
 }

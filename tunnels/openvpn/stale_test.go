@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// TestHelperStale is not a test: run as a child by TestCleanStale, it
+// TestStaleChild is not a test: run as a child by TestCleanStale, it
 // stands for an openvpn left running by a previous run.
-func TestHelperStale(t *testing.T) {
-	if os.Getenv("OPENVPN_STALE_HELPER") == "" {
-		t.Skip("helper process for TestCleanStale")
+func TestStaleChild(t *testing.T) {
+	if os.Getenv("OPENVPN_STALE_CHILD") == "" {
+		t.Skip("child process of TestCleanStale")
 	}
 	time.Sleep(time.Minute)
 }
@@ -22,8 +22,8 @@ func TestHelperStale(t *testing.T) {
 func TestCleanStale(t *testing.T) {
 	dir := t.TempDir()
 	pidfile := PidFile(dir, "re6stnet1")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStale$", "openvpn", "--writepid", pidfile)
-	cmd.Env = append(os.Environ(), "OPENVPN_STALE_HELPER=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStaleChild$", "openvpn", "--writepid", pidfile)
+	cmd.Env = append(os.Environ(), "OPENVPN_STALE_CHILD=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

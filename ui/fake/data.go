@@ -81,7 +81,7 @@ func Large(now time.Time, routes, peers int) state.State {
 	addRoutes(&s, routes, peers)
 	addLocal(&s)
 	addLogs(&s, now)
-	s.Findings = []state.Finding{defaultRouteFinding(false)}
+	s.Findings = []state.Finding{defaultRouteFinding("")}
 	return s
 }
 
@@ -114,13 +114,17 @@ func tunnel(now time.Time, i int) state.Tunnel {
 	}
 	if i%5 == 4 {
 		t.Proto = "tcp"
+		if t.Role == state.Server {
+			t.Iface = "re6stnet-tcp"
+			t.ID = "re6stnet-tcp/" + peer.String()
+		}
 	}
 	return t
 }
 
 func babelRoute(p, src netip.Prefix, metric uint16, router int, t state.Tunnel) state.BabelRoute {
 	return state.BabelRoute{Prefix: p, Src: src, Metric: metric, RefMetric: metric - min(metric, 96),
-		RouterID: routerID(router + 1), NextHop: t.LinkLocal, Iface: t.Iface, Installed: true, Feasible: true}
+		RouterID: routerID(router + 1), Seqno: uint16(100 + router), NextHop: t.LinkLocal, Iface: t.Iface, Installed: true, Feasible: true}
 }
 
 func kernelVia(p netip.Prefix, t state.Tunnel) state.KernelRoute {
@@ -169,7 +173,7 @@ func addLocal(s *state.State) {
 	s.XRoutes = append(s.XRoutes, state.XRoute{Prefix: me, Src: anyPrefix}, state.XRoute{Prefix: netip.PrefixFrom(s.Identity.Address, 128), Src: anyPrefix})
 	s.Kernel = append(s.Kernel,
 		state.KernelRoute{Dst: me, Dev: "lo", Proto: state.OriginKernel, Metric: 256, Table: mainTable},
-		state.KernelRoute{Dst: network, Dev: "lo", Proto: state.OriginStatic, Metric: 1024, Table: mainTable},
+		state.KernelRoute{Dst: network, Dev: "lo", Proto: state.OriginStatic, Metric: 1024, Table: mainTable, Type: state.TypeUnreachable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("2001:db8:ff00::/64"), Dev: "eth0", Proto: state.OriginRA, Metric: 100, Table: mainTable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("fe80::/64"), Dev: "eth0", Proto: state.OriginKernel, Metric: 256, Table: mainTable},
 	)
@@ -191,20 +195,48 @@ func addLogs(s *state.State, now time.Time) {
 	}
 }
 
+// Fixes the default-route finding offers, as diag/doctor names them.
+const (
+	fixAcceptRA     = "accept-ra-2:eth0"
+	fixRe6stDefault = "re6st-default"
+)
+
 // defaultRouteFinding is the classic re6st trouble: forwarding on makes the
 // kernel ignore router advertisements, so the host loses its default route.
-func defaultRouteFinding(applied bool) state.Finding {
-	f := state.Finding{ID: "default-route", Check: "default-route", Status: state.CheckFail,
+// applied names the fix in force, or is empty.
+func defaultRouteFinding(applied string) state.Finding {
+	f := state.Finding{ID: state.CheckDefaultRoute, Title: "Default route", Status: state.CheckFail,
 		Explanation: "eth0 ignores router advertisements since forwarding is on, so this host has no default route outside re6st.",
-		Fix:         "sysctl -w net.ipv6.conf.eth0.accept_ra=2",
-		Revert:      "sysctl -w net.ipv6.conf.eth0.accept_ra=1",
-		Applied:     applied}
-	if applied {
+		Details: []string{"net.ipv6.conf.all.forwarding = 1", "net.ipv6.conf.eth0.accept_ra = 1",
+			"the main table has no default route but re6st's, from " + network.String()},
+		Fixes: []state.Fix{
+			{ID: fixAcceptRA, Summary: "set net.ipv6.conf.eth0.accept_ra=2 so router advertisements still count with forwarding on"},
+			{ID: fixRe6stDefault, Summary: "route all traffic through re6st: copy re6st's default from " + network.String() +
+				" as a plain default route with a lower metric, following its next hop"},
+		}}
+	for i := range f.Fixes {
+		fx := &f.Fixes[i]
+		if fx.ID != applied {
+			continue
+		}
+		fx.Applied = true
 		f.Status = state.CheckOK
-		f.Explanation = "eth0 accepts router advertisements again (accept_ra=2)."
+		f.Explanation = "this host has a default route again."
+		if fx.ID == fixAcceptRA {
+			fx.Changes = []state.Change{{Action: "set-sysctl", Object: "net.ipv6.conf.eth0.accept_ra", Before: "1", After: "2"}}
+		} else {
+			fx.Changes = []state.Change{{Action: "add-route", Object: routeText(re6stDefault)}}
+		}
 	}
 	return f
 }
+
+func routeText(r state.KernelRoute) string {
+	return fmt.Sprintf("default via %s dev %s proto %s metric %d", r.Via, r.Dev, r.Proto, r.Metric)
+}
+
+// re6stDefault is the route the re6st-default fix adds.
+var re6stDefault = state.KernelRoute{Dst: anyPrefix, Via: linkLocal(1), Dev: "re6stnet1", Proto: state.OriginStatic, Metric: 512, Table: mainTable}
 
 // raDefault is the route the kernel learns once accept_ra=2.
 var raDefault = state.KernelRoute{Dst: anyPrefix, Via: gateway, Dev: "eth0", Proto: state.OriginRA, Metric: 1024, Table: mainTable}

@@ -127,6 +127,13 @@ func (e *Engine) Step(now time.Time) {
 		nb.RTT = time.Duration(2+e.rnd.IntN(60))*time.Millisecond + 250*time.Microsecond
 		e.emitLocked(state.Event{Kind: state.KindNeighbour, Time: now, Neighbour: &nb})
 	}
+	if n := len(e.st.Routes); n > 0 && e.rnd.IntN(2) == 0 { // metrics drift as RTTs do
+		r := e.st.Routes[e.rnd.IntN(n)]
+		if r.Metric < state.Infinity-64 {
+			r.Metric = uint16(max(96, int(r.Metric)+e.rnd.IntN(64)-32))
+			e.emitLocked(state.Event{Kind: state.KindRoute, Time: now, Route: &r})
+		}
+	}
 	if e.rnd.IntN(3) == 0 {
 		e.logLocked(now, slog.LevelDebug, "babel", "update sent", state.Attr{Key: "iface", Value: "re6stnet1"})
 	}
@@ -224,31 +231,42 @@ func (e *Engine) Rebootstrap(ctx context.Context) error {
 	return nil
 }
 
-// ApplyFix implements ui.Engine for the default-route finding.
+// ApplyFix implements ui.Engine for the default-route finding's fixes.
 func (e *Engine) ApplyFix(ctx context.Context, id string) error { return e.setFix(id, true) }
 
-// RevertFix implements ui.Engine for the default-route finding.
+// RevertFix implements ui.Engine.
 func (e *Engine) RevertFix(ctx context.Context, id string) error { return e.setFix(id, false) }
 
 func (e *Engine) setFix(id string, apply bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := slices.IndexFunc(e.st.Findings, func(f state.Finding) bool { return f.ID == id })
+	i := slices.IndexFunc(e.st.Findings, func(f state.Finding) bool {
+		return slices.ContainsFunc(f.Fixes, func(x state.Fix) bool { return x.ID == id })
+	})
 	if i < 0 {
-		return fmt.Errorf("fix %s: no such finding; run the checks again", id)
+		return fmt.Errorf("fix %s: no check offers it; run the checks again", id)
 	}
-	if e.st.Findings[i].Applied == apply {
-		return fmt.Errorf("fix %s: already %s", id, map[bool]string{true: "applied", false: "reverted"}[apply])
+	cur, _ := e.st.Findings[i].Applied()
+	switch {
+	case apply && cur.ID == id:
+		return fmt.Errorf("fix %s: already applied", id)
+	case apply && cur.ID != "":
+		return fmt.Errorf("fix %s: %s is applied; revert it first", id, cur.ID)
+	case !apply && cur.ID != id:
+		return fmt.Errorf("fix %s: not applied, nothing to revert", id)
 	}
 	now := e.now()
-	f := defaultRouteFinding(apply)
+	applied, verb := id, "applied"
+	if !apply {
+		applied, verb = "", "reverted"
+	}
+	f := defaultRouteFinding(applied)
 	e.emitLocked(state.Event{Kind: state.KindFinding, Time: now, Finding: &f})
 	k := raDefault
-	e.emitLocked(state.Event{Kind: state.KindKernel, Time: now, Removed: !apply, Kernel: &k})
-	cmd := f.Fix
-	if !apply {
-		cmd = f.Revert
+	if id == fixRe6stDefault {
+		k = re6stDefault
 	}
-	e.logLocked(now, slog.LevelInfo, "diag", "fix "+map[bool]string{true: "applied", false: "reverted"}[apply], state.Attr{Key: "source", Value: cmd})
+	e.emitLocked(state.Event{Kind: state.KindKernel, Time: now, Removed: !apply, Kernel: &k})
+	e.logLocked(now, slog.LevelInfo, "diag", "fix "+verb, state.Attr{Key: "source", Value: id})
 	return nil
 }

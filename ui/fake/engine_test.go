@@ -49,8 +49,17 @@ func TestCommandErrors(t *testing.T) {
 	if err := e.ConnectPeer(ctx, peerPrefix(1)); err == nil {
 		t.Error("connecting twice to a peer succeeded")
 	}
-	if err := e.RevertFix(ctx, "default-route"); err == nil {
+	if err := e.RevertFix(ctx, fixAcceptRA); err == nil {
 		t.Error("reverting a fix never applied succeeded")
+	}
+	if err := e.ApplyFix(ctx, fixAcceptRA); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ApplyFix(ctx, fixRe6stDefault); err == nil {
+		t.Error("a second fix went on top of the first")
+	}
+	if err := e.ApplyFix(ctx, "nope"); err == nil {
+		t.Error("an unknown fix succeeded")
 	}
 	if _, err := e.StartTrace(ctx, "example.net"); err == nil {
 		t.Error("tracing a name succeeded")

@@ -71,6 +71,8 @@ func probe(h *state.Hop, sum *time.Duration, i int, addr netip.Addr, rnd *rand.R
 		h.Loss = float64(lost) / float64(h.Sent)
 		return
 	}
+	h.Received = h.Sent - lost
+	h.Final = addr == h.Addrs[0] && i == 2
 	rtt := time.Duration(4+i*9+rnd.IntN(6))*time.Millisecond + time.Duration(rnd.IntN(1000))*time.Microsecond
 	*sum += rtt
 	got := h.Sent - lost

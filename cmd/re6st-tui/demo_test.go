@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"re6st-tui/node/netlab"
+)
+
+// TestLabDemoCheck runs `re6st-tui demo --check` as a person would, with
+// the other commands installed beside it, and checks that the network
+// formed and that nothing of it remains afterwards.
+func TestLabDemoCheck(t *testing.T) {
+	netlab.Require(t)
+	bin := t.TempDir()
+	for _, cmd := range []string{"re6st-tui", "re6st-registry", "re6st-conf", "re6stnet"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, cmd), "re6st-tui/cmd/"+cmd).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
+		}
+	}
+	cmd := exec.Command(filepath.Join(bin, "re6st-tui"), "demo", "--check", "--nodes", "3")
+	cmd.Dir = t.TempDir() // not the source tree: the installed commands are used
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo --check: %v\n%s", err, out)
+	}
+	for _, want := range []string{"2001:db8:42::1", "every node reaches every other over the overlay"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, rest, ok := strings.Cut(string(out), "namespaces ")
+	prefix, _, _ := strings.Cut(rest, "-*")
+	if !ok || !strings.HasPrefix(prefix, "r6l") {
+		t.Fatalf("the demo does not name its namespaces:\n%s", out)
+	}
+	left, _ := os.ReadDir("/run/netns")
+	for _, e := range left {
+		if strings.HasPrefix(e.Name(), prefix+"-") {
+			t.Errorf("namespace %s left after the demo", e.Name())
+		}
+	}
+}

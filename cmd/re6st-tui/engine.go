@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"re6st-tui/node"
+	"re6st-tui/node/config"
+	"re6st-tui/node/control"
+	"re6st-tui/node/enroll"
+	"re6st-tui/node/logs"
+)
+
+// defaultSocket is where a headless re6stnet serves its control socket
+// with the default run directory.
+const defaultSocket = "/var/run/re6stnet/control.sock"
+
+// runNode runs the node of the configuration in dir with the dashboard
+// on top; quitting the dashboard stops the node.
+func runNode(ctx context.Context, dir string) error {
+	if err := needTerminal("the dashboard", "re6stnet runs the node without one, and re6st-tui --attach shows it"); err != nil {
+		return err
+	}
+	n, err := newNode(dir)
+	if err != nil {
+		return err
+	}
+	return runDashboard(ctx, n, n.Run)
+}
+
+// newNode reads re6stnet.conf from dir, with paths relative to dir, as
+// the packaged service runs re6stnet @re6stnet.conf there.
+func newNode(dir string) (*node.Node, error) {
+	if err := os.Chdir(dir); err != nil {
+		return nil, fmt.Errorf("configuration directory: %w", err)
+	}
+	cfg, err := config.ParseNode([]string{"@" + enroll.ConfFile})
+	if err != nil {
+		return nil, err
+	}
+	// The log panel shows the log; the file keeps it. Nothing goes to the
+	// terminal the dashboard draws on.
+	sink := logs.NewSink(nil, 10000)
+	if err := sink.OpenFile(filepath.Join(cfg.LogDir, "re6stnet.log")); err != nil {
+		return nil, err
+	}
+	return node.New(node.Options{Config: cfg, Sink: sink})
+}
+
+// attach shows a running node through its control socket.
+func attach(ctx context.Context, path string) error {
+	if err := needTerminal("the dashboard", "re6st-tui status --json --attach "+path+" prints the node's state"); err != nil {
+		return err
+	}
+	c, err := dial(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return runDashboard(ctx, c, func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+		case <-c.Done():
+		}
+		return nil
+	})
+}
+
+func dial(ctx context.Context, path string) (*control.Client, error) {
+	c, err := control.DialContext(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the node at %s: %w (is re6stnet running? give its socket with --attach)", path, err)
+	}
+	return c, nil
+}

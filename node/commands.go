@@ -1,0 +1,121 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"re6st-tui/diag/trace"
+	"re6st-tui/node/identity"
+	"re6st-tui/node/state"
+)
+
+// KillTunnel closes a client tunnel (by its state.Tunnel ID, the tap).
+func (n *Node) KillTunnel(ctx context.Context, id string) error {
+	return n.do(ctx, func() error {
+		for iface, prefix := range n.mgr.Tunnels() {
+			if iface == id {
+				n.mgr.Kill(prefix)
+				return nil
+			}
+		}
+		if strings.Contains(id, " ") {
+			return fmt.Errorf("tunnel %s is served by us: only its client side can close it", id)
+		}
+		return fmt.Errorf("no client tunnel %q: pick one from the peers list", id)
+	})
+}
+
+// ConnectPeer opens a tunnel to the node owning prefix.
+func (n *Node) ConnectPeer(ctx context.Context, prefix netip.Prefix) error {
+	return n.do(ctx, func() error {
+		bits := identity.BitsFromAddr(prefix.Addr(), prefix.Bits())
+		p, ok := strings.CutPrefix(bits, n.id.CA.Network)
+		if !ok || p == "" {
+			return fmt.Errorf("%v is not a node prefix of the network %s", prefix, n.st.Identity.Network)
+		}
+		if p == n.id.Prefix {
+			return errors.New("that is this node")
+		}
+		if !n.mgr.Connect(n.loopCtx, p) {
+			return fmt.Errorf("no address known for %s yet: asked the peer; try again in a few seconds", identity.CN(p))
+		}
+		return nil
+	})
+}
+
+// RefreshNetworkConfig fetches the network config now.
+func (n *Node) RefreshNetworkConfig(ctx context.Context) error {
+	return n.do(ctx, func() error {
+		cfg, _, _, err := fetchNetworkConfig(ctx, n.reg, n.cache, n.id)
+		if err != nil {
+			return fmt.Errorf("%w: check that the registry %s is reachable", err, n.cfg.Registry)
+		}
+		n.net = cfg
+		n.proto.SetVersion(cfg.Version)
+		return nil
+	})
+}
+
+// Rebootstrap asks the registry for a peer and opens a tunnel to it.
+func (n *Node) Rebootstrap(ctx context.Context) error {
+	return n.do(ctx, func() error {
+		prefix, addr, err := registryAdapter{n}.BootstrapPeer(ctx)
+		if err != nil {
+			return err
+		}
+		if !n.mgr.Connect(n.loopCtx, prefix) {
+			return fmt.Errorf("bootstrap peer %s (%s): could not open a tunnel", identity.CN(prefix), addr)
+		}
+		return nil
+	})
+}
+
+// StartTrace runs an mtr-style traceroute6 to dst: an address, or a prefix
+// whose node address is traced.
+func (n *Node) StartTrace(ctx context.Context, dst string) (<-chan state.Hop, error) {
+	addr, err := netip.ParseAddr(dst)
+	if err != nil {
+		p, perr := netip.ParsePrefix(dst)
+		if perr != nil {
+			return nil, fmt.Errorf("trace %q: give an IPv6 address or a node prefix", dst)
+		}
+		addr = identity.NodeAddr(p.Masked())
+	}
+	network := n.st.Identity.Network
+	cfg := trace.Config{Dst: addr, Src: trace.SourceFor(addr, network, n.id.Addr), Rounds: -1}
+	updates := make(chan trace.Hop, 64)
+	out := make(chan state.Hop, 64)
+	go func() {
+		defer close(updates)
+		trace.Run(ctx, cfg, updates)
+	}()
+	go func() {
+		defer close(out)
+		for h := range updates {
+			sh := state.Hop{N: h.TTL, Sent: h.Stats.Sent, Loss: h.Stats.Loss / 100,
+				Last: h.Stats.Last, Avg: h.Stats.Avg, Best: h.Stats.Best, Worst: h.Stats.Worst}
+			for _, r := range h.Responders {
+				sh.Addrs = append(sh.Addrs, r.Addr)
+			}
+			select {
+			case out <- sh:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return out, nil
+}
+
+// ApplyFix and RevertFix run doctor fixes; the node does not run the
+// doctor's checks yet.
+func (n *Node) ApplyFix(ctx context.Context, id string) error {
+	return fmt.Errorf("fix %q: no finding with that id: run `re6st-tui doctor` to see the checks", id)
+}
+
+// RevertFix undoes a fix applied with ApplyFix.
+func (n *Node) RevertFix(ctx context.Context, id string) error {
+	return fmt.Errorf("fix %q was not applied", id)
+}

@@ -1,0 +1,216 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"re6st-tui/node/identity"
+	"re6st-tui/node/netlab"
+)
+
+// Network is the demo's network of namespaces.
+const Network = "2001:db8:42::/48"
+
+// Config says what to build.
+type Config struct {
+	Nodes int // hosts h1..hN, each running a node; the registry runs in h1
+	// Bin finds the binaries re6st-registry, re6st-conf and re6stnet.
+	Bin func(name string) (string, error)
+	// Hello is the network's Babel hello interval (re6st's default is 15 s;
+	// the demo uses 4 s, as re6st's own tests, to form quickly).
+	Hello time.Duration
+	Log   *slog.Logger
+}
+
+// Demo is a running demo network.
+type Demo struct {
+	Lab      *netlab.Lab
+	Registry string // its URL
+	Nodes    []*Node
+	dir      string
+	regProc  *netlab.Process
+}
+
+// Node is one node of the demo.
+type Node struct {
+	Host *netlab.Host
+	Dir  string
+	ID   *identity.Identity
+	Proc *netlab.Process
+}
+
+// ControlSocket is where the node serves `re6st-tui --attach`.
+func (n *Node) ControlSocket() string { return filepath.Join(n.Dir, "run", "control.sock") }
+
+// LogFile is the node's log.
+func (n *Node) LogFile() string { return filepath.Join(n.Dir, "log", "re6stnet.log") }
+
+// Start builds the lab, starts the registry, enrolls every node and starts
+// it. On error, everything made is removed.
+func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
+	if cfg.Nodes < 1 {
+		return nil, errors.New("demo: at least one node")
+	}
+	if cfg.Hello == 0 {
+		cfg.Hello = 4 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	bins := map[string]string{}
+	for _, name := range []string{"re6st-registry", "re6st-conf", "re6stnet"} {
+		if bins[name], err = cfg.Bin(name); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := os.MkdirTemp("", "re6st-demo-")
+	if err != nil {
+		return nil, err
+	}
+	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes}, cfg.Log)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	d := &Demo{Lab: lab, dir: dir}
+	defer func() {
+		if err != nil {
+			d.Close()
+			d = nil
+		}
+	}()
+	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
+		return nil, err
+	}
+	for _, h := range lab.Hosts() {
+		n, err := d.enroll(ctx, h, bins["re6st-conf"])
+		if err != nil {
+			return nil, err
+		}
+		if err := d.startNode(n, bins["re6stnet"]); err != nil {
+			return nil, err
+		}
+		d.Nodes = append(d.Nodes, n)
+	}
+	return d, nil
+}
+
+func (d *Demo) write(name string, content []byte) (string, error) {
+	p := filepath.Join(d.dir, name)
+	return p, os.WriteFile(p, content, 0o600)
+}
+
+func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error {
+	certPEM, keyPEM, err := newCA(netip.MustParsePrefix(Network))
+	if err != nil {
+		return err
+	}
+	caPath, err := d.write("ca.crt", certPEM)
+	if err != nil {
+		return err
+	}
+	keyPath, err := d.write("ca.key", keyPEM)
+	if err != nil {
+		return err
+	}
+	dh := filepath.Join(d.dir, "dh.pem")
+	// DSA-style parameters take a second to make, where safe primes take
+	// minutes; OpenVPN accepts both.
+	if out, err := exec.CommandContext(ctx, "openssl", "dhparam", "-dsaparam", "-out", dh, "2048").CombinedOutput(); err != nil {
+		return fmt.Errorf("DH parameters: %w: %s (install openssl)", err, out)
+	}
+	conf, err := d.write("re6st-registry.conf", []byte(strings.Join([]string{
+		"port 80",
+		"db " + filepath.Join(d.dir, "registry.db"),
+		"ca " + caPath,
+		"key " + keyPath,
+		"dh " + dh,
+		"mailhost " + filepath.Join(d.dir, "mbox"),
+		"anonymous-prefix-length 16",
+		fmt.Sprintf("hello %d", int(cfg.Hello.Seconds())),
+		fmt.Sprintf("client-count %d", max(1, (cfg.Nodes+1)/2)),
+		"logfile " + filepath.Join(d.dir, "registry.log"),
+	}, "\n")+"\n"))
+	if err != nil {
+		return err
+	}
+	h1 := d.Lab.Host("h1")
+	d.Registry = "http://" + h1.IPv4.String() + "/"
+	d.regProc, err = h1.Start(bin, "@"+conf)
+	return err
+}
+
+// enroll gets a certificate for h with re6st-conf, retrying while the
+// registry starts.
+func (d *Demo) enroll(ctx context.Context, h *netlab.Host, bin string) (*Node, error) {
+	dir := filepath.Join(d.dir, h.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	err := netlab.Poll(ctx, 30*time.Second, h.Name+" enrollment", func() error {
+		select {
+		case <-d.regProc.Done():
+			return fmt.Errorf("the registry exited: %v: %s", d.regProc.Err(), d.regProc.Output())
+		default:
+		}
+		out, err := h.Command(ctx, bin, "--registry", d.Registry, "-d", dir, "--anonymous").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	id, err := identity.Load(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "cert.crt"), filepath.Join(dir, "cert.key"), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &Node{Host: h, Dir: dir, ID: id}, nil
+}
+
+func (d *Demo) startNode(n *Node, bin string) error {
+	p, err := n.Host.Start(bin,
+		"--registry", d.Registry,
+		"--ca", filepath.Join(n.Dir, "ca.crt"), "--cert", filepath.Join(n.Dir, "cert.crt"), "--key", filepath.Join(n.Dir, "cert.key"),
+		"-l", filepath.Join(n.Dir, "log"), "-r", filepath.Join(n.Dir, "run"), "-s", filepath.Join(n.Dir, "state"),
+		"-v", "3", "--ip", n.Host.IPv4.String())
+	n.Proc = p
+	return err
+}
+
+// WaitReachable waits until every node pings every other over the
+// overlay, and returns how long that took from the call.
+func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for _, from := range d.Nodes {
+		for _, to := range d.Nodes {
+			if from == to {
+				continue
+			}
+			err := netlab.Poll(ctx, timeout-time.Since(start), fmt.Sprintf("%s → %s over the overlay", from.Host.Name, to.Host.Name), func() error {
+				_, err := from.Host.Ping(ctx, to.ID.Addr.String(), 1)
+				return err
+			})
+			if err != nil {
+				return time.Since(start), err
+			}
+		}
+	}
+	return time.Since(start), nil
+}
+
+// Close stops every process and removes the lab and the demo's files.
+func (d *Demo) Close() error {
+	err := d.Lab.Close()
+	os.RemoveAll(d.dir)
+	return err
+}

@@ -1,0 +1,114 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"re6st-tui/node"
+	"re6st-tui/node/control"
+	"re6st-tui/node/demo"
+	"re6st-tui/node/netlab"
+)
+
+// The node serves what the dashboard and the control socket need.
+var _ control.Engine = (*node.Node)(nil)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// binaries builds the commands the network runs, once per test binary.
+func binaries(t *testing.T) func(string) (string, error) {
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "re6st-node-test-")
+		for _, cmd := range []string{"re6st-registry", "re6st-conf", "re6stnet"} {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "re6st-tui/cmd/"+cmd).CombinedOutput(); err != nil {
+				binErr = fmt.Errorf("go build %s: %v\n%s", cmd, err, out)
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return func(name string) (string, error) { return filepath.Join(binDir, name), nil }
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// report is what a failing test shows of each node.
+func report(t *testing.T, d *demo.Demo) string {
+	var b strings.Builder
+	for _, n := range d.Nodes {
+		log, _ := os.ReadFile(n.LogFile())
+		lines := strings.Split(string(log), "\n")
+		lines = lines[max(0, len(lines)-60):]
+		fmt.Fprintf(&b, "==== %s (%s)\n%s\n%s\n", n.Host.Name, n.ID.Addr, n.Proc.Output(), strings.Join(lines, "\n"))
+		if c, err := control.Dial(n.ControlSocket()); err == nil {
+			st := c.Snapshot()
+			c.Close()
+			fmt.Fprintf(&b, "status %+v\n", st.Status)
+			for _, nb := range st.Neighbours {
+				fmt.Fprintf(&b, "neighbour %+v\n", nb)
+			}
+		}
+		fmt.Fprintf(&b, "%s", n.Host.Run(t, "ip", "-6", "route"))
+	}
+	return b.String()
+}
+
+func TestLabNetworkForms(t *testing.T) {
+	netlab.Require(t)
+	const nodes = 3
+	ctx := context.Background()
+	start := time.Now()
+	d, err := demo.Start(ctx, demo.Config{Nodes: nodes, Bin: binaries(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, report(t, d))
+	}
+	t.Logf("all-pairs reachability of %d nodes %v after the first node started", nodes, time.Since(start).Round(time.Millisecond))
+	// The control socket serves the live state.
+	c, err := control.Dial(d.Nodes[1].ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Snapshot()
+	c.Close()
+	if st.Identity.Address != d.Nodes[1].ID.Addr || len(st.Neighbours) == 0 || len(st.Tunnels) == 0 {
+		t.Errorf("snapshot: identity %+v, %d neighbours, %d tunnels", st.Identity, len(st.Neighbours), len(st.Tunnels))
+	}
+	// SIGTERM: each node removes what it made.
+	for _, n := range d.Nodes {
+		if err := n.Proc.Stop(); err != nil {
+			t.Errorf("%s: %v", n.Host.Name, err)
+		}
+		routes := n.Host.Run(t, "ip", "-6", "route")
+		if strings.Contains(routes, "proto babel") || strings.Contains(routes, "unreachable") {
+			t.Errorf("%s: routes left after stop:\n%s", n.Host.Name, routes)
+		}
+		if links := n.Host.Run(t, "ip", "link"); strings.Contains(links, "re6stnet") {
+			t.Errorf("%s: taps left after stop:\n%s", n.Host.Name, links)
+		}
+		if addrs := n.Host.Run(t, "ip", "-6", "addr", "show", "dev", "lo"); strings.Contains(addrs, n.ID.Addr.String()) {
+			t.Errorf("%s: node address left after stop:\n%s", n.Host.Name, addrs)
+		}
+	}
+}

@@ -1,0 +1,426 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"re6st-tui/node/control"
+	"re6st-tui/node/enroll"
+	"re6st-tui/node/hooks"
+	"re6st-tui/node/identity"
+	"re6st-tui/node/netsetup"
+	"re6st-tui/node/peer"
+	"re6st-tui/node/state"
+	"re6st-tui/node/tunnelmgr"
+	"re6st-tui/routing/babel"
+	"re6st-tui/routing/kernel"
+	"re6st-tui/tunnels"
+)
+
+// renew applies the certificate and CA renewal rules.
+func (n *Node) renew(ctx context.Context) error {
+	var crl []int64
+	for _, s := range n.net.CRL {
+		crl = append(crl, int64(s))
+	}
+	id, renewed, _, err := enroll.RenewIdentity(ctx, time.Now(), n.id, n.cfg.CA, n.cfg.Cert, n.reg, crl)
+	if err != nil {
+		n.log.Warn("certificate renewal", "err", err)
+	}
+	if renewed {
+		n.log.Info("certificate renewed", "not_after", id.Cert.NotAfter)
+		n.id = id
+		n.reg.SetIdentity(n.id.CA, n.id.Key, n.id.Prefix)
+	}
+	return nil
+}
+
+func (n *Node) identityState() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	network, _ := identity.AddrFromBits(n.id.CA.Network)
+	n.st.Identity = state.Identity{
+		Prefix:     n.id.Subnet,
+		Address:    n.id.Addr,
+		Network:    netip.PrefixFrom(network, len(n.id.CA.Network)),
+		Registry:   n.cfg.Registry,
+		CertExpiry: n.id.Cert.NotAfter,
+	}
+	n.st.Registry.URL = n.cfg.Registry
+}
+
+// startPeerProtocol binds UDP [::]:326.
+func (n *Node) startPeerProtocol(ctx context.Context, undo *[]func()) error {
+	var err error
+	n.proto, err = peer.New(peer.Config{
+		Identity: n.id, Version: n.net.Version, Handler: n,
+		Revoked: func(s *big.Int) bool { return s.IsUint64() && n.net.Revoked(s.Uint64()) },
+		NewVersion: func() {
+			if n.refetch.IsZero() || n.refetch.After(time.Now().Add(time.Second)) {
+				n.refetch = time.Now().Add(time.Second)
+			}
+		},
+		Rand: rand.Reader, Log: n.log.With("component", "peers"),
+	})
+	if err != nil {
+		return err
+	}
+	n.udp, err = net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: peer.Port})
+	if err != nil {
+		return fmt.Errorf("bind UDP port %d: %w: is another re6st node running?", peer.Port, err)
+	}
+	*undo = append(*undo, func() { n.udp.Close() })
+	go func() {
+		buf := make([]byte, 1<<16)
+		for {
+			k, from, err := n.udp.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case n.incoming <- datagram{from, append([]byte(nil), buf[:k]...)}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// send writes the protocol's datagrams.
+func (n *Node) send(out []peer.Datagram) {
+	for _, d := range out {
+		if _, err := n.udp.WriteToUDPAddrPort(d.Data, d.To); err != nil {
+			n.log.Debug("send to peer", "to", d.To, "err", err)
+		}
+	}
+}
+
+// startNetwork puts the node address and unreachable routes in place.
+func (n *Node) startNetwork(ctx context.Context, undo *[]func()) error {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	network, _ := identity.AddrFromBits(n.id.CA.Network)
+	plan := netsetup.Plan{
+		MainIface: n.cfg.MainInterface,
+		NodeAddr:  netip.PrefixFrom(n.id.Addr, n.id.Subnet.Bits()),
+		Network:   netip.PrefixFrom(network, len(n.id.CA.Network)),
+	}
+	s, err := netsetup.Apply(netsetup.Netlink{Handle: h}, filepath.Join(n.cfg.StateDir, "netsetup.json"), plan)
+	if err != nil {
+		h.Close()
+		return err
+	}
+	*undo = append(*undo, func() {
+		if err := s.Undo(); err != nil {
+			n.log.Warn("undo network set-up", "err", err)
+		}
+		h.Close()
+	})
+	return nil
+}
+
+// startRouting runs the Babel speaker.
+func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
+	nk, err := kernel.Open()
+	if err != nil {
+		return err
+	}
+	if err := nk.Flush(); err != nil {
+		n.log.Warn("remove routes of a previous run", "err", err)
+	}
+	subtrees := nk.Subtrees()
+	if !subtrees {
+		n.log.Warn("kernel without IPv6 subtrees: no tunnels over IPv6, and source-specific routes are installed without their source")
+		for _, p := range []string{"tcp6", "udp6"} {
+			if !slices.Contains(n.cfg.DisabledProtocols, p) {
+				n.cfg.DisabledProtocols = append(n.cfg.DisabledProtocols, p)
+			}
+		}
+	}
+	network, _ := identity.AddrFromBits(n.id.CA.Network)
+	netPrefix := netip.PrefixFrom(network, len(n.id.CA.Network))
+	cfg := babel.Config{
+		RouterID: randomRouterID(),
+		Hello:    n.hello(),
+		RTT:      parseBabelDefault(n.net.BabelDefault),
+		Xroutes:  []babel.Xroute{{Prefix: n.id.Subnet}},
+		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: netPrefix, NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+	}
+	if n.cfg.Gateway {
+		cfg.Install.Network = netip.Prefix{}
+		cfg.Xroutes = append(cfg.Xroutes, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: netPrefix})
+	}
+	if cfg.Auth, err = babelAuth(n.net.BabelHMACSign, n.net.BabelHMACAccept, n.net.HasBabelHMACAccept); err != nil {
+		return err
+	}
+	udp, err := babel.ListenUDP(0)
+	if err != nil {
+		nk.Close()
+		return fmt.Errorf("babel: %w", err)
+	}
+	n.speaker, err = babel.New(cfg, udp, nk, n.log.With("source", "babel"))
+	if err != nil {
+		udp.Close()
+		nk.Close()
+		return err
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := n.speaker.Run(rctx, udp.Recv()); err != nil {
+			n.log.Error("babel stopped", "err", err)
+		}
+	}()
+	// Stopped before the tunnels go, so that its retractions get out.
+	*undo = append(*undo, func() {
+		stop()
+		<-done
+		udp.Close()
+		nk.Flush()
+		nk.Close()
+	})
+	for _, ifname := range n.cfg.Interfaces {
+		if err := n.addBabelInterface(ctx, ifname, babel.Wired); err != nil {
+			return err
+		}
+	}
+	go kernel.WatchLinks(rctx, func(index int, name string, up bool) {
+		if strings.HasPrefix(name, "re6stnet") || slices.Contains(n.cfg.Interfaces, name) {
+			n.speaker.SetInterfaceUp(name, up)
+		}
+	})
+	return nil
+}
+
+// addBabelInterface adds an interface once it has its link-local address.
+func (n *Node) addBabelInterface(ctx context.Context, name string, kind babel.Kind) error {
+	l, err := kernel.LookupLink(ctx, name, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("babel interface %s: %w", name, err)
+	}
+	if err := n.speaker.AddInterface(babel.Interface{Name: name, Index: l.Index, Kind: kind, LinkLocal: l.LinkLocal, MTU: l.MTU}); err != nil {
+		return err
+	}
+	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "kind", kind)
+	return nil
+}
+
+// startTunnels starts the OpenVPN servers and the tunnel manager.
+func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
+	dh, err := n.dhFile(ctx)
+	if err != nil {
+		return err
+	}
+	n.tun, err = tunnels.New(tunnels.Config{
+		RunDir: n.cfg.RunDir, CA: n.cfg.CA, Cert: n.cfg.Cert, Key: n.cfg.Key, DH: dh,
+		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(),
+		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, Log: n.log.With("component", "tunnels"),
+	})
+	if err != nil {
+		return err
+	}
+	if err := n.tun.Start(); err != nil {
+		return err
+	}
+	*undo = append(*undo, func() {
+		if err := n.tun.Stop(); err != nil {
+			n.log.Warn("stop tunnels", "err", err)
+		}
+	})
+	n.address = map[int][]peer.Address{}
+	if n.maxClients() > 0 && n.cfg.Client == "" {
+		for _, pp := range n.serverPorts() {
+			proto, err := tunnels.ParseProto(pp.Proto)
+			if err != nil {
+				return err
+			}
+			if err := n.tun.Serve(ctx, proto, pp.Port); err != nil {
+				return err
+			}
+		}
+		n.initAddresses()
+	}
+	n.mgr = tunnelmgr.New(tunnelmgr.Config{
+		Network: n.id.CA.Network, Prefix: n.id.Prefix, ClientCount: n.clientCount(),
+		Timeout: n.timeout(), TunnelRefresh: time.Duration(n.net.TunnelRefresh) * time.Second,
+		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(),
+		RegistryPrefix: func() string { return n.net.RegistryPrefix },
+		Revoked:        n.net.Revoked,
+		Routing:        routingAdapter{n}, Tunnels: tunnelAdapter{n}, Peers: peersAdapter{n},
+		Cache: n.cache, Registry: registryAdapter{n},
+		Log: n.log.With("component", "tunnel-manager"),
+	})
+	return nil
+}
+
+// serverPorts are the --pp ports, one server per protocol (the first).
+func (n *Node) serverPorts() []struct {
+	Port  uint16
+	Proto string
+} {
+	seen := map[string]bool{}
+	var out []struct {
+		Port  uint16
+		Proto string
+	}
+	for _, pp := range n.cfg.PP {
+		if seen[pp.Proto] || slices.Contains(n.cfg.DisabledProtocols, pp.Proto) {
+			continue
+		}
+		seen[pp.Proto] = true
+		out = append(out, struct {
+			Port  uint16
+			Proto string
+		}{pp.Port, pp.Proto})
+	}
+	return out
+}
+
+// initAddresses builds the address list from --ip; families without an
+// explicit address are learnt from peers.
+func (n *Node) initAddresses() {
+	var explicit [2][]string
+	for _, ip := range n.cfg.IP {
+		if ip == "any" || ip == "upnp" {
+			continue
+		}
+		if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
+			explicit[1] = append(explicit[1], ip)
+		} else {
+			explicit[0] = append(explicit[0], ip)
+		}
+	}
+	for fam := range 2 {
+		if len(explicit[fam]) == 0 {
+			n.learnIP[fam] = true
+			continue
+		}
+		for _, ip := range explicit[fam] {
+			n.address[fam] = append(n.address[fam], n.addressesFor(ip, fam == 1)...)
+		}
+	}
+	n.publishAddress()
+}
+
+// addressesFor lists ip with each served port of its family.
+func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
+	var out []peer.Address
+	for _, pp := range n.cfg.PP {
+		if slices.Contains(n.cfg.DisabledProtocols, pp.Proto) || (peer.Family(pp.Proto) == 6) != v6 {
+			continue
+		}
+		out = append(out, peer.Address{IP: ip, Port: pp.Port, Proto: pp.Proto, Country: n.cfg.Country})
+	}
+	return out
+}
+
+func (n *Node) publishAddress() {
+	all := append(append([]peer.Address(nil), n.address[0]...), n.address[1]...)
+	n.cache.SetMyAddress(context.Background(), peer.FormatAddresses(all, true))
+}
+
+// myAddresses is our address list for a peer of that protocol.
+func (n *Node) myAddresses(protocol uint64) string {
+	all := append(append([]peer.Address(nil), n.address[0]...), n.address[1]...)
+	return peer.FormatAddresses(all, protocol >= 7)
+}
+
+func (n *Node) neighbourPrefixes() []string {
+	var out []string
+	for _, cn := range n.cfg.Neighbours {
+		if p, err := identity.PrefixFromCN(cn); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dhFile returns the DH parameters file for the servers: --dh, or one
+// fetched once from the registry.
+func (n *Node) dhFile(ctx context.Context) (string, error) {
+	if n.cfg.DH != "" {
+		return n.cfg.DH, nil
+	}
+	path := filepath.Join(n.cfg.StateDir, "dh.pem")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	delay := time.Second
+	for {
+		dh, err := n.reg.GetDh(ctx)
+		if err == nil && len(dh) > 0 {
+			tmp := path + ".tmp"
+			if err := os.WriteFile(tmp, dh, 0o644); err != nil {
+				return "", err
+			}
+			return path, os.Rename(tmp, path)
+		}
+		if err == nil {
+			err = errors.New("empty answer")
+		}
+		n.log.Warn("cannot get DH parameters from the registry", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("DH parameters: %w: give a file with --dh", err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Minute)
+	}
+}
+
+// startHooks runs --up and starts the --daemon commands.
+func (n *Node) startHooks(ctx context.Context, undo *[]func()) error {
+	network, _ := identity.AddrFromBits(n.id.CA.Network)
+	env := hooks.Env{IP: n.id.Addr, Iface: n.cfg.MainInterface, Subnet: n.id.Subnet,
+		Network: netip.PrefixFrom(network, len(n.id.CA.Network))}
+	if n.cfg.Up != "" {
+		if err := hooks.Up(ctx, env, n.cfg.Up, n.log); err != nil {
+			return err
+		}
+	}
+	if len(n.cfg.Daemons) > 0 {
+		d, err := hooks.StartDaemons(env, n.cfg.Daemons, n.log)
+		if err != nil {
+			return err
+		}
+		*undo = append(*undo, d.Stop)
+	}
+	return nil
+}
+
+// startControl serves the node on its control socket.
+func (n *Node) startControl(ctx context.Context, undo *[]func()) error {
+	path := n.opts.ControlSocket
+	if path == "" {
+		path = filepath.Join(n.cfg.RunDir, "control.sock")
+	}
+	ln, err := control.Listen(path)
+	if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := &control.Server{Engine: n, Log: n.log.With("component", "control")}
+		s.Serve(sctx, ln)
+	}()
+	*undo = append(*undo, func() { stop(); <-done })
+	return nil
+}

@@ -1,0 +1,215 @@
+package node
+
+import (
+	"context"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"re6st-tui/node/identity"
+	"re6st-tui/node/state"
+	"re6st-tui/tunnels"
+)
+
+func (n *Node) publish(ev state.Event) {
+	ev.Time = time.Now()
+	n.bus.Publish(ev)
+}
+
+func (n *Node) setStatus(phase state.Phase, reason string) {
+	n.mu.Lock()
+	changed := n.st.Status.Phase != phase || n.st.Status.Reason != reason
+	if changed {
+		n.st.Status = state.Status{Phase: phase, Reason: reason, Since: time.Now()}
+	}
+	st := n.st.Status
+	n.mu.Unlock()
+	if changed {
+		n.publish(state.Event{Kind: state.KindStatus, Status: &st})
+	}
+}
+
+func (n *Node) setRegistry(ok bool, err error) {
+	n.mu.Lock()
+	r := &n.st.Registry
+	r.Reachable = ok
+	if ok {
+		r.LastContact, r.LastError, r.ConfigAge = time.Now(), "", time.Now()
+	} else if err != nil {
+		r.LastError = err.Error()
+	}
+	reg := *r
+	n.mu.Unlock()
+	n.publish(state.Event{Kind: state.KindRegistry, Registry: &reg})
+}
+
+// tunnelState records a tunnel's change and publishes it.
+func (n *Node) tunnelState(ev tunnels.Event, prefix string) {
+	var t state.Tunnel
+	t.Iface, t.Remote = ev.Tunnel, ev.Remote
+	t.Since = ev.Time
+	if p, err := identity.Subnet(n.id.CA.Network, prefix); err == nil && prefix != "" {
+		t.Peer = p
+	}
+	removed := false
+	switch ev.Kind {
+	case tunnels.PeerConnected:
+		t.Role, t.State, t.ID = state.Server, state.TunnelUp, ev.Tunnel+" "+ev.CN
+		t.Proto = strings.TrimPrefix(ev.Tunnel, "re6stnet-")
+	case tunnels.PeerDisconnected:
+		t.Role, t.ID, removed = state.Server, ev.Tunnel+" "+ev.CN, true
+	case tunnels.Connected:
+		t.Role, t.State, t.ID = state.Client, state.TunnelUp, ev.Tunnel
+		t.Proto = n.tunnelProto[ev.Tunnel]
+	case tunnels.Failed, tunnels.Exited:
+		t.Role, t.ID, removed = state.Client, ev.Tunnel, true
+	default:
+		return
+	}
+	n.mu.Lock()
+	list := n.st.Tunnels[:0:0]
+	for _, old := range n.st.Tunnels {
+		if old.ID != t.ID {
+			list = append(list, old)
+		}
+	}
+	if !removed {
+		list = append(list, t)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	n.st.Tunnels = list
+	n.mu.Unlock()
+	n.publish(state.Event{Kind: state.KindTunnel, Tunnel: &t, Removed: removed})
+}
+
+// counters updates a tunnel's byte counters.
+func (n *Node) counters(ev tunnels.Event) {
+	n.mu.Lock()
+	var batch []state.Counters
+	for i := range n.st.Tunnels {
+		t := &n.st.Tunnels[i]
+		if t.Iface == ev.Tunnel && (t.Role == state.Client || t.ID == ev.Tunnel+" "+ev.CN) {
+			t.BytesIn, t.BytesOut = ev.Counters.In, ev.Counters.Out
+			batch = append(batch, state.Counters{ID: t.ID, BytesIn: t.BytesIn, BytesOut: t.BytesOut})
+		}
+	}
+	n.mu.Unlock()
+	if len(batch) > 0 {
+		n.publish(state.Event{Kind: state.KindCounters, Counters: batch})
+	}
+}
+
+// refreshState rebuilds the Babel and kernel parts of the state from the
+// speaker and the kernel, and the node's phase.
+func (n *Node) refreshState() {
+	n.dirty = false
+	snap, err := n.speaker.Snapshot()
+	if err != nil {
+		return
+	}
+	var s state.State
+	for _, nb := range snap.Neighbours {
+		s.Neighbours = append(s.Neighbours, state.Neighbour{Addr: nb.Addr, Iface: nb.Iface, Reach: nb.Reach,
+			RxCost: nb.RxCost, TxCost: nb.TxCost, RTT: nb.RTT, Cost: nb.Cost})
+	}
+	for _, r := range snap.Routes {
+		src := r.Src
+		if !src.IsValid() {
+			src = netip.MustParsePrefix("::/0")
+		}
+		s.Routes = append(s.Routes, state.BabelRoute{Prefix: r.Prefix, Src: src, Metric: r.Metric, RefMetric: r.RefMetric,
+			RouterID: r.RouterID.String(), NextHop: r.Via, Iface: r.Iface, Installed: r.Installed, Feasible: r.Feasible})
+	}
+	for _, so := range snap.Sources {
+		s.Sources = append(s.Sources, state.Source{Prefix: so.Prefix, Src: so.Src, RouterID: so.RouterID.String(), Seqno: so.Seqno, Metric: so.Metric})
+	}
+	for _, x := range snap.Xroutes {
+		s.XRoutes = append(s.XRoutes, state.XRoute{Prefix: x.Prefix, Src: x.Src, Metric: x.Metric})
+	}
+	s.Kernel = kernelRoutes()
+	peers, _ := n.cache.Peers(context.Background(), false)
+	// A node's own prefix is announced with refmetric 0 by the neighbour at
+	// the other end of its tunnel: that ties tunnels to Babel neighbours.
+	owner := map[netip.Prefix]netip.Addr{}
+	for _, r := range s.Routes {
+		if r.RefMetric == 0 && r.Installed {
+			owner[r.Prefix] = r.NextHop
+		}
+	}
+	n.mu.Lock()
+	n.st.Neighbours, n.st.Routes, n.st.Sources, n.st.XRoutes, n.st.Kernel = s.Neighbours, s.Routes, s.Sources, s.XRoutes, s.Kernel
+	n.st.Registry.CachedPeers = len(peers)
+	n.st.Registry.Reachable = !n.mgr.Disconnected()
+	for i := range n.st.Tunnels {
+		t := &n.st.Tunnels[i]
+		t.LinkLocal = owner[t.Peer]
+	}
+	tunnelsUp := len(n.st.Tunnels)
+	full := n.st.Clone()
+	n.mu.Unlock()
+	switch {
+	case tunnelsUp == 0:
+		n.setStatus(state.Bootstrapping, "no tunnel yet")
+	case n.mgr.Disconnected():
+		n.setStatus(state.Degraded, "no route to the registry's node")
+	default:
+		n.setStatus(state.Connected, "")
+	}
+	full.Logs = nil
+	n.publish(state.Event{Kind: state.KindSnapshot, Snapshot: &full})
+}
+
+// kernelRoutes lists the main table's IPv6 routes.
+func kernelRoutes() []state.KernelRoute {
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V6, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return nil
+	}
+	names := map[int]string{}
+	var out []state.KernelRoute
+	for _, r := range routes {
+		kr := state.KernelRoute{Metric: r.Priority, Table: r.Table, Proto: origin(int(r.Protocol))}
+		if r.Dst != nil {
+			a, _ := netip.AddrFromSlice(r.Dst.IP)
+			ones, _ := r.Dst.Mask.Size()
+			kr.Dst = netip.PrefixFrom(a.Unmap(), ones)
+		} else {
+			kr.Dst = netip.MustParsePrefix("::/0")
+		}
+		if a, ok := netip.AddrFromSlice(r.Gw); ok {
+			kr.Via = a
+		}
+		if a, ok := netip.AddrFromSlice(r.Src); ok {
+			kr.PrefSrc = a
+		}
+		if r.LinkIndex > 0 {
+			if _, ok := names[r.LinkIndex]; !ok {
+				if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil {
+					names[r.LinkIndex] = l.Attrs().Name
+				}
+			}
+			kr.Dev = names[r.LinkIndex]
+		}
+		out = append(out, kr)
+	}
+	return out
+}
+
+func origin(p int) string {
+	switch p {
+	case 42:
+		return state.OriginBabel
+	case unix.RTPROT_KERNEL:
+		return state.OriginKernel
+	case unix.RTPROT_RA:
+		return state.OriginRA
+	case unix.RTPROT_BOOT, unix.RTPROT_STATIC:
+		return state.OriginStatic
+	}
+	return "proto " + strconv.Itoa(p)
+}
