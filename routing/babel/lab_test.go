@@ -305,3 +305,45 @@ func TestLabBabeldInterop(t *testing.T) {
 		})
 	}
 }
+
+// TestLabBabeldWrongKey: babeld and we sign with different keys; neither may
+// accept the other as a neighbour, and no route may flow.
+func TestLabBabeldWrongKey(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{Hosts: 2})
+	h1, h2 := lab.Host("h1"), lab.Host("h2")
+	h1.Run(t, "ip", "-6", "route", "add", "unreachable", "2001:db8:a::/48", "proto", "static")
+	bd := startBabeld(t, h1, babeldConf("000102030405060708090a0b0c0d0e0f"), "1")
+	k, err := wire.NewKey("k2", wire.Blake2s128, []byte("a different key!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := startOurs(t, h2, babel.Config{RouterID: wire.RouterID{2, 0, 0, 0, 0, 0, 0, 0xb}, Hello: time.Second,
+		Xroutes: []babel.Xroute{{Prefix: netip.MustParsePrefix("2001:db8:b::/48")}}, Auth: babel.Auth{Sign: &k}}, babel.Tunnel)
+	// Proof that packets flow both ways: we reject several of babeld's, and
+	// babeld logged ours as badly signed.
+	netlab.WaitFor(t, 30*time.Second, "babeld's packets rejected", func() error {
+		snap, err := ours.sp.Snapshot()
+		if err != nil {
+			return err
+		}
+		if snap.Stats.BadMAC < 5 {
+			return fmt.Errorf("%d packets rejected", snap.Stats.BadMAC)
+		}
+		if len(snap.Neighbours) != 0 || len(snap.Routes) != 0 {
+			return fmt.Errorf("wrong-key peer accepted: %+v %+v", snap.Neighbours, snap.Routes)
+		}
+		return nil
+	})
+	lines, err := bd.dump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "neighbour") || strings.Contains(l, "2001:db8:b::") {
+			t.Errorf("babeld accepted a wrong-key peer: %s", l)
+		}
+	}
+	if err := routeLine(t, h2, "proto babel")(); err == nil {
+		t.Error("routes installed from a wrong-key peer")
+	}
+}
