@@ -181,7 +181,9 @@ func BenchmarkLabRoutes10k(b *testing.B) {
 					b.StopTimer()
 					cpu, rss := procUsage(recvProc.Pid)
 					if os.Getenv("BABEL_DEBUG") != "" {
-						os.WriteFile("/tmp/recv.log", []byte(recvProc.Output()), 0o600)
+						f := filepath.Join(os.TempDir(), "re6st-babel-receiver.log")
+						os.WriteFile(f, []byte(recvProc.Output()), 0o600)
+						b.Logf("receiver log: %s", f)
 					}
 					b.ReportMetric(took.Seconds(), "s/converge")
 					b.ReportMetric(float64(cpu.Milliseconds()), "cpu-ms")
