@@ -53,11 +53,23 @@ func run() error {
 	prefSrc := flag.String("pref-src", "", "preferred source address of installed IPv6 routes")
 	noKernel := flag.Bool("no-kernel", false, "do not install routes")
 	debug := flag.Bool("debug", false, "debug logging")
+	xfile := flag.String("xfile", "", "file of prefixes to originate, one '-x' value per line")
 	flag.Var(&ifaces, "i", "interface NAME or NAME:tunnel (repeatable)")
 	flag.Var(&xroutes, "x", "prefix to originate, 'P' or 'P from SRC' (repeatable)")
 	flag.Var(&accept, "accept", "extra MAC key accepted on receipt (repeatable)")
 	flag.Parse()
 
+	if *xfile != "" {
+		b, err := os.ReadFile(*xfile)
+		if err != nil {
+			return fmt.Errorf("-xfile: %w", err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				xroutes = append(xroutes, l)
+			}
+		}
+	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -110,11 +122,14 @@ func run() error {
 		}
 		log.Info("babel interface", "iface", ifc.Name, "ll", ifc.LinkLocal, "kind", ifc.Kind)
 	}
-	go kernel.WatchLinks(ctx, func(index int, name string, up bool) {
+	err = kernel.WatchLinks(ctx, func(index int, name string, up bool) {
 		if _, ok := names[index]; ok {
 			_ = sp.SetInterfaceUp(names[index], up)
 		}
 	})
+	if err != nil {
+		return err
+	}
 	if *control != "" {
 		if err := serve(ctx, *control, sp); err != nil {
 			return err

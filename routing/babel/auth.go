@@ -28,6 +28,7 @@ type peerAuth struct {
 const (
 	challengeTimeout = 30 * time.Second
 	challengeRate    = 300 * time.Millisecond
+	challengeResend  = time.Second
 )
 
 func (c *core) keyed() bool { return c.cfg.Auth.Sign != nil }
@@ -131,13 +132,17 @@ func (c *core) authenticate(ifc *iface, n *neighbour, d Datagram, p *wire.Packet
 	return n, accept
 }
 
-// challenge sends a Challenge Request to n, at most one per 300 ms.
+// challenge sends a Challenge Request to n, at most one per second. A
+// pending nonce is re-sent rather than replaced: babeld rate-limits its
+// replies, and a reply to a replaced nonce would be refused.
 func (c *core) challenge(n *neighbour) {
-	if c.now.Sub(n.auth.lastChal) < challengeRate {
+	if c.now.Sub(n.auth.lastChal) < challengeResend {
 		return
 	}
 	c.stats.Challenges++
 	n.auth.lastChal = c.now
-	n.auth.nonce, n.auth.nonceTime = c.newIndex(), c.now
+	if n.auth.nonce == nil || c.now.Sub(n.auth.nonceTime) >= challengeTimeout/2 {
+		n.auth.nonce, n.auth.nonceTime = c.newIndex(), c.now
+	}
 	c.unicastTLV(n, wire.ChallengeRequest{Nonce: n.auth.nonce}, true)
 }

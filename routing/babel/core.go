@@ -42,14 +42,15 @@ type neighKey struct {
 // iface is a Babel interface at run time.
 type iface struct {
 	Interface
-	up         bool
-	helloSeqno uint16
-	hellos     int // scheduled Hellos sent, for IHU pacing
-	nextHello  time.Time
-	feedback   time.Time // an extra Hello for a new neighbour
-	nextUpdate time.Time
-	mc         outbox
-	auth       ifaceAuth
+	up           bool
+	helloSeqno   uint16
+	hellos       int // scheduled Hellos sent, for IHU pacing
+	nextHello    time.Time
+	feedback     time.Time // an extra Hello for a new neighbour
+	lastFeedback time.Time
+	nextUpdate   time.Time
+	mc           outbox
+	auth         ifaceAuth
 }
 
 // outbox buffers TLVs for one destination until its flush time.

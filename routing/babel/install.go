@@ -1,6 +1,7 @@
 package babel
 
 import (
+	"errors"
 	"net/netip"
 
 	"re6st-tui/routing/kernel"
@@ -90,7 +91,8 @@ func (c *core) dropKernel(e *entry) {
 	if e.kernel == nil {
 		return
 	}
-	if err := c.kern.Delete(*e.kernel); err != nil {
+	// The kernel drops routes through an interface that went down: not an error.
+	if err := c.kern.Delete(*e.kernel); err != nil && !errors.Is(err, kernel.ErrNotFound) {
 		c.stats.KernelErrors++
 		c.log.Warn("babel: remove route", "prefix", e.kernel.Dst, "err", err)
 	}

@@ -65,6 +65,10 @@ func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
 				continue // about someone else
 			}
 			n.txcost, n.ihuTime, n.ihuInterval, n.haveIHU = t.RxCost, c.now, t.Interval, true
+			if t.RxCost >= inf && n.hist[0].reach != 0 {
+				// It hears too few of our Hellos yet: one more now saves an interval.
+				c.feedbackHello(n.ifc)
+			}
 			if t.HasTimestamp {
 				origin, receive, haveIHUTS = t.Origin, t.Receive, true
 			}
@@ -118,10 +122,7 @@ func (c *core) hello(n *neighbour, h wire.Hello, recvTS uint32) {
 		n.helloTS, n.helloRecv, n.helloTSTime = h.Timestamp, recvTS, c.now
 	}
 	if fresh && slot == 0 {
-		// Early feedback to a new neighbour: our next Hello and IHU soon.
-		if n.ifc.feedback.IsZero() {
-			n.ifc.feedback = c.now.Add(c.roughly(50 * time.Millisecond))
-		}
+		c.feedbackHello(n.ifc) // early feedback to a new neighbour
 	}
 }
 
@@ -131,7 +132,8 @@ func (c *core) updateCost(n *neighbour) {
 	if cost == n.cost {
 		return
 	}
-	n.cost = cost
+	c.log.Debug("babel: neighbour cost", "peer", n.addr, "iface", n.ifc.Name, "cost", cost)
+	c.changeVia(n, func() { n.cost = cost })
 	if cost < inf && !n.usable {
 		// A new usable neighbour: ask for its table and give it ours.
 		n.usable = true
@@ -139,7 +141,6 @@ func (c *core) updateCost(n *neighbour) {
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 	}
-	c.neighbourCostChanged(n)
 	c.emitNeighbour(n, NeighbourChanged)
 }
 
@@ -211,8 +212,9 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 	}
 	if u.Metric >= inf {
 		if r != nil && r.refmetric < inf {
+			old, oldRoute := c.stateOf(e), e.installed
 			r.refmetric = inf
-			c.consider(k)
+			c.reselect(k, e, old, oldRoute)
 		}
 		return
 	}
@@ -261,4 +263,13 @@ func (c *core) unfeasibleRequest(n *neighbour, k routeKey, u wire.Update, s *sou
 		return
 	}
 	c.unicastTLV(n, wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: u.RouterID, Prefix: k.dst, Src: k.src}, true)
+}
+
+// feedbackHello schedules an extra Hello soon. Triggers are bounded: a
+// new neighbour, or an IHU saying it missed our Hellos (one per its Hello).
+func (c *core) feedbackHello(ifc *iface) {
+	if ifc.feedback.IsZero() && c.now.Sub(ifc.lastFeedback) >= 50*time.Millisecond {
+		ifc.feedback = c.now.Add(c.roughly(50 * time.Millisecond))
+		ifc.lastFeedback = c.now
+	}
 }

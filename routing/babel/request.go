@@ -57,6 +57,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 			if seqnoNewer(r.Seqno, c.seqno) {
 				c.seqno = r.Seqno
 			}
+			c.log.Debug("babel: seqno request for our route", "prefix", k.dst, "seqno", c.seqno)
 		}
 		c.queueUpdate(k, true)
 		return
@@ -91,6 +92,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 	}
 	c.forwarded[k] = &pendingRequest{rid: r.RouterID, seqno: r.Seqno, from: n, time: c.now}
 	r.HopCount--
+	c.log.Debug("babel: forward seqno request", "prefix", k.dst, "peer", to.addr, "seqno", r.Seqno)
 	c.unicastTLV(to, r, true)
 }
 

@@ -229,6 +229,7 @@ func (c *core) requestLost(k routeKey, old state) {
 		seq = s.seqno
 	}
 	req := wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: old.rid, Prefix: k.dst, Src: k.src}
+	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst, "source", k.src, "seqno", seq)
 	if e := c.routes[k]; e != nil {
 		var best *route
 		for _, r := range e.routes {
@@ -246,12 +247,39 @@ func (c *core) requestLost(k routeKey, old state) {
 
 // retractNeighbour sets every route through n to infinity (wildcard retraction).
 func (c *core) retractNeighbour(n *neighbour) {
+	c.changeVia(n, func() {
+		for _, e := range c.routes {
+			for _, r := range e.routes {
+				if r.neigh == n {
+					r.refmetric = inf
+				}
+			}
+		}
+	})
+}
+
+// changeVia applies change, which alters routes through n (their metric or
+// n's cost), and re-runs selection on every key involved, comparing with
+// what was installed before the change.
+func (c *core) changeVia(n *neighbour, change func()) {
+	type before struct {
+		k     routeKey
+		st    state
+		route *route
+	}
+	var keys []before
 	for k, e := range c.routes {
 		for _, r := range e.routes {
-			if r.neigh == n && r.refmetric < inf {
-				r.refmetric = inf
-				c.consider(k)
+			if r.neigh == n {
+				keys = append(keys, before{k, c.stateOf(e), e.installed})
+				break
 			}
+		}
+	}
+	change()
+	for _, b := range keys {
+		if e := c.routes[b.k]; e != nil {
+			c.reselect(b.k, e, b.st, b.route)
 		}
 	}
 }
@@ -277,18 +305,6 @@ func (c *core) flushRoute(k routeKey, e *entry, i int) {
 		e.installed = nil
 	}
 	c.reselect(k, e, old, oldRoute)
-}
-
-// neighbourCostChanged re-runs selection for every key with a route via n.
-func (c *core) neighbourCostChanged(n *neighbour) {
-	for k, e := range c.routes {
-		for _, r := range e.routes {
-			if r.neigh == n {
-				c.consider(k)
-				break
-			}
-		}
-	}
 }
 
 // expire flushes routes that went old and GCs sources (§4.3, §4.2).

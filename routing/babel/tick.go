@@ -137,6 +137,7 @@ func (c *core) setUp(ifc *iface, up bool) {
 		return
 	}
 	ifc.up = up
+	c.log.Debug("babel: interface state", "iface", ifc.Name, "up", up)
 	if !up {
 		for k, n := range c.neighs {
 			if n.ifc == ifc {

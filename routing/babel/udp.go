@@ -35,6 +35,11 @@ func ListenUDP(port int) (*UDP, error) {
 		err := c.Control(func(fd uintptr) {
 			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
 				unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1))
+			// A full table from a big neighbour arrives in one burst: with
+			// CAP_NET_ADMIN, exceed net.core.rmem_max (babeld loses packets here).
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
+				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+			}
 		})
 		return errors.Join(err, serr)
 	}}
@@ -53,10 +58,6 @@ func ListenUDP(port int) (*UDP, error) {
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("babel: socket options: %w", err)
-	}
-	// A large receive buffer: a full table from a big neighbour arrives in one burst.
-	if uc, ok := conn.(*net.UDPConn); ok {
-		_ = uc.SetReadBuffer(8 << 20)
 	}
 	u := &UDP{conn: conn, pc: pc, rx: make(chan Datagram, 4096)}
 	go u.read(port)

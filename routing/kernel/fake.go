@@ -48,6 +48,13 @@ func (f *Fake) Delete(r Route) error {
 // Subtrees reports whether source-specific routes are supported.
 func (f *Fake) Subtrees() bool { return !f.NoSubtrees }
 
+// Len is the number of installed routes.
+func (f *Fake) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.routes)
+}
+
 // Routes returns the installed routes.
 func (f *Fake) Routes() []Route {
 	f.mu.Lock()

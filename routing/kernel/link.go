@@ -62,8 +62,9 @@ func linkUp(link netlink.Link) bool {
 	return a.Flags&(1<<0) != 0 && (a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown)
 }
 
-// WatchLinks calls fn for every link state change until ctx ends, so that
-// carrier loss is seen at once instead of after missed Hellos.
+// WatchLinks subscribes to link changes in the calling thread's namespace
+// and then calls fn, from its own goroutine, for every change until ctx
+// ends, so that carrier loss is seen at once instead of after missed Hellos.
 func WatchLinks(ctx context.Context, fn func(index int, name string, up bool)) error {
 	ch := make(chan netlink.LinkUpdate, 64)
 	done := make(chan struct{})
@@ -74,12 +75,14 @@ func WatchLinks(ctx context.Context, fn func(index int, name string, up bool)) e
 		<-ctx.Done()
 		close(done)
 	}()
-	for u := range ch {
-		if u.Link == nil {
-			continue
+	go func() {
+		for u := range ch {
+			if u.Link == nil {
+				continue
+			}
+			up := u.Header.Type != unix.RTM_DELLINK && linkUp(u.Link)
+			fn(u.Link.Attrs().Index, u.Link.Attrs().Name, up)
 		}
-		up := u.Header.Type != unix.RTM_DELLINK && linkUp(u.Link)
-		fn(u.Link.Attrs().Index, u.Link.Attrs().Name, up)
-	}
+	}()
 	return nil
 }

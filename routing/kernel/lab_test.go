@@ -1,0 +1,83 @@
+package kernel_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"re6st-tui/node/netlab"
+	"re6st-tui/routing/kernel"
+)
+
+func TestLabNetlink(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{Hosts: 1})
+	h := lab.Host("h1")
+	var k *kernel.Netlink
+	var link kernel.Link
+	if err := h.Do(func() error {
+		var err error
+		if link, err = kernel.LookupLink(context.Background(), h.Iface, 10*time.Second); err != nil {
+			return err
+		}
+		k, err = kernel.Open()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if link.LinkLocal != h.LinkLocal || !link.Up {
+		t.Errorf("link %+v, want ll %v and up", link, h.LinkLocal)
+	}
+	if !k.Subtrees() {
+		t.Fatal("subtree probe failed on a Debian kernel (CONFIG_IPV6_SUBTREES=y)")
+	}
+	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo")
+	gw := netip.MustParseAddr("fe80::1")
+	routes := []kernel.Route{
+		{Dst: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8::/32"), Gateway: gw, Ifindex: link.Index},
+		{Dst: netip.MustParsePrefix("2001:db8:a::/48"), Gateway: gw, Ifindex: link.Index, PrefSrc: netip.MustParseAddr("2001:db8:b::1")},
+		{Dst: netip.MustParsePrefix("2001:db8:c::/48"), Unreachable: true, Metric: 0xFFFFFFFF},
+	}
+	for _, r := range routes {
+		if err := k.Replace(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := h.Run(t, "ip", "-6", "route", "show", "proto", "babel")
+	for _, want := range []string{
+		"default from 2001:db8::/32 via fe80::1 dev eth0 metric 1024 onlink",
+		"2001:db8:a::/48 via fe80::1 dev eth0 src 2001:db8:b::1 metric 1024 onlink",
+		"unreachable 2001:db8:c::/48 dev lo metric 4294967295",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	// Finite → unreachable: the old route goes, only the new one stays.
+	r := routes[1]
+	r.Unreachable, r.Metric, r.Gateway, r.Ifindex, r.PrefSrc = true, 0xFFFFFFFF, netip.Addr{}, 0, netip.Addr{}
+	if err := k.Replace(r); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Run(t, "ip", "-6", "route", "show", "2001:db8:a::/48"); strings.Count(out, "2001:db8:a::/48") != 1 || !strings.Contains(out, "unreachable") {
+		t.Errorf("after switch to unreachable:\n%s", out)
+	}
+	got, err := k.Routes()
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Routes: %v %v", got, err)
+	}
+	// A new instance (after a crash) removes what the old one left.
+	var k2 *kernel.Netlink
+	if err := h.Do(func() (err error) { k2, err = kernel.Open(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer k2.Close()
+	if err := k2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Run(t, "ip", "-6", "route", "show", "proto", "babel"); strings.TrimSpace(out) != "" {
+		t.Errorf("left after flush:\n%s", out)
+	}
+}
