@@ -233,3 +233,33 @@ func (p *probe) longestGap() time.Duration {
 	}
 	return gap
 }
+
+// TestLabRegistryDown stops the registry: the network keeps working, and
+// a node restarted meanwhile rejoins from its cache.
+func TestLabRegistryDown(t *testing.T) {
+	netlab.Require(t)
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Config{Nodes: 3, Bin: binaries(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, report(t, d))
+	}
+	if err := d.StopRegistry(); err != nil {
+		t.Logf("registry stop: %v", err)
+	}
+	if _, err := d.WaitReachable(ctx, 30*time.Second); err != nil {
+		t.Fatalf("without the registry: %v\n%s", err, report(t, d))
+	}
+	n := d.Nodes[2]
+	if err := d.Restart(n); err != nil {
+		t.Fatal(err)
+	}
+	took, err := d.WaitReachable(ctx, 120*time.Second)
+	if err != nil {
+		t.Fatalf("after restarting %s without the registry: %v\n%s", n.Host.Name, err, report(t, d))
+	}
+	t.Logf("%s rejoined from its cache in %v without the registry", n.Host.Name, took.Round(time.Millisecond))
+}

@@ -37,6 +37,7 @@ type Demo struct {
 	Nodes    []*Node
 	dir      string
 	regProc  *netlab.Process
+	bin      func(string) (string, error)
 }
 
 // Node is one node of the demo.
@@ -80,7 +81,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -215,4 +216,19 @@ func (d *Demo) Close() error {
 	err := d.Lab.Close()
 	os.RemoveAll(d.dir)
 	return err
+}
+
+// StopRegistry stops the registry, as when its host goes down.
+func (d *Demo) StopRegistry() error { return d.regProc.Stop() }
+
+// Restart stops a node and starts it again with the same files.
+func (d *Demo) Restart(n *Node) error {
+	if err := n.Proc.Stop(); err != nil {
+		return err
+	}
+	bin, err := d.bin("re6stnet")
+	if err != nil {
+		return err
+	}
+	return d.startNode(n, bin)
 }
