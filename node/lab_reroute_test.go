@@ -263,3 +263,42 @@ func TestLabRegistryDown(t *testing.T) {
 	}
 	t.Logf("%s rejoined from its cache in %v without the registry", n.Host.Name, took.Round(time.Millisecond))
 }
+
+// TestLabKilledNodeRestarts SIGKILLs a node: its next run removes what the
+// killed one left (address, routes, taps, OpenVPN) and rejoins.
+func TestLabKilledNodeRestarts(t *testing.T) {
+	netlab.Require(t)
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Config{Nodes: 3, Bin: binaries(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, report(t, d))
+	}
+	n := d.Nodes[1]
+	if err := syscall.Kill(n.Proc.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-n.Proc.Done()
+	// The kernel keeps what the killed node set up.
+	if routes := n.Host.Run(t, "ip", "-6", "route"); !strings.Contains(routes, "unreachable 2001:db8:42::/48") {
+		t.Fatalf("nothing left behind to clean up:\n%s", routes)
+	}
+	if err := d.Start(n); err != nil {
+		t.Fatal(err)
+	}
+	took, err := d.WaitReachable(ctx, 120*time.Second)
+	if err != nil {
+		t.Fatalf("after the restart: %v\n%s", err, report(t, d))
+	}
+	t.Logf("%s rejoined %v after its restart", n.Host.Name, took.Round(time.Millisecond))
+	routes := n.Host.Run(t, "ip", "-6", "route")
+	if c := strings.Count(routes, "unreachable 2001:db8:42::/48"); c != 1 {
+		t.Errorf("%d unreachable network routes after the restart:\n%s", c, routes)
+	}
+	if c := strings.Count(n.Host.Run(t, "ip", "-6", "addr", "show", "dev", "lo"), n.ID.Addr.String()); c != 1 {
+		t.Errorf("node address %d times on lo", c)
+	}
+}

@@ -226,6 +226,11 @@ func (d *Demo) Restart(n *Node) error {
 	if err := n.Proc.Stop(); err != nil {
 		return err
 	}
+	return d.Start(n)
+}
+
+// Start starts a node that was stopped or killed, with the same files.
+func (d *Demo) Start(n *Node) error {
 	bin, err := d.bin("re6stnet")
 	if err != nil {
 		return err
