@@ -31,7 +31,7 @@ var (
 )
 
 // binaries builds the commands the network runs, once per test binary.
-func binaries(t *testing.T) func(string) (string, error) {
+func binaries(t testing.TB) func(string) (string, error) {
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "re6st-node-test-")
 		for _, cmd := range []string{"re6st-registry", "re6st-conf", "re6stnet"} {
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 }
 
 // report is what a failing test shows of each node.
-func report(t *testing.T, d *demo.Demo) string {
+func report(t testing.TB, d *demo.Demo) string {
 	var b strings.Builder
 	for _, n := range d.Nodes {
 		log, _ := os.ReadFile(n.LogFile())

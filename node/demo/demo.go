@@ -27,7 +27,9 @@ type Config struct {
 	// Hello is the network's Babel hello interval (re6st's default is 15 s;
 	// the demo uses 4 s, as re6st's own tests, to form quickly).
 	Hello time.Duration
-	Log   *slog.Logger
+	// ClientCount is the network's client_count; 0 means half the nodes.
+	ClientCount int
+	Log         *slog.Logger
 }
 
 // Demo is a running demo network.
@@ -65,6 +67,9 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ClientCount == 0 {
+		cfg.ClientCount = max(1, (cfg.Nodes+1)/2)
 	}
 	bins := map[string]string{}
 	for _, name := range []string{"re6st-registry", "re6st-conf", "re6stnet"} {
@@ -137,7 +142,7 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 		"mailhost " + filepath.Join(d.dir, "mbox"),
 		"anonymous-prefix-length 16",
 		fmt.Sprintf("hello %d", int(cfg.Hello.Seconds())),
-		fmt.Sprintf("client-count %d", max(1, (cfg.Nodes+1)/2)),
+		fmt.Sprintf("client-count %d", cfg.ClientCount),
 		"logfile " + filepath.Join(d.dir, "registry.log"),
 		// The registry asks the network through the node beside it.
 		"run " + filepath.Join(d.dir, "h1", "run"),
