@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"re6st-tui/node/identity"
 	"re6st-tui/node/netlab"
 )
@@ -96,15 +98,27 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
 		return nil, err
 	}
-	for _, h := range lab.Hosts() {
-		n, err := d.enroll(ctx, h, bins["re6st-conf"])
+	// The registry's first certificate makes its own node: h1 enrolls
+	// first, the others together.
+	hosts := lab.Hosts()
+	d.Nodes = make([]*Node, len(hosts))
+	join := func(i int) error {
+		n, err := d.enroll(ctx, hosts[i], bins["re6st-conf"])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := d.startNode(n, bins["re6stnet"]); err != nil {
-			return nil, err
-		}
-		d.Nodes = append(d.Nodes, n)
+		d.Nodes[i] = n
+		return d.startNode(n, bins["re6stnet"])
+	}
+	if err := join(0); err != nil {
+		return nil, err
+	}
+	var g errgroup.Group
+	for i := 1; i < len(hosts); i++ {
+		g.Go(func() error { return join(i) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
