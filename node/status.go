@@ -142,6 +142,8 @@ func (n *Node) refreshState() {
 		}
 	}
 	n.mu.Lock()
+	old := state.State{Neighbours: n.st.Neighbours, Routes: n.st.Routes, Sources: n.st.Sources, XRoutes: n.st.XRoutes,
+		Kernel: n.st.Kernel, Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
 	n.st.Neighbours, n.st.Routes, n.st.Sources, n.st.XRoutes, n.st.Kernel = s.Neighbours, s.Routes, s.Sources, s.XRoutes, s.Kernel
 	n.st.Registry.CachedPeers = len(peers)
 	n.st.Registry.Reachable = !n.mgr.Disconnected()
@@ -150,8 +152,11 @@ func (n *Node) refreshState() {
 		t.LinkLocal = owner[t.Peer]
 	}
 	tunnelsUp := len(n.st.Tunnels)
-	full := n.st.Clone()
+	cur := state.State{Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
+	reg := n.st.Registry
 	n.mu.Unlock()
+	n.publishChanges(old, s, cur.Tunnels)
+	n.publish(state.Event{Kind: state.KindRegistry, Registry: &reg})
 	switch {
 	case tunnelsUp == 0:
 		n.setStatus(state.Bootstrapping, "no tunnel yet")
@@ -160,8 +165,6 @@ func (n *Node) refreshState() {
 	default:
 		n.setStatus(state.Connected, "")
 	}
-	full.Logs = nil
-	n.publish(state.Event{Kind: state.KindSnapshot, Snapshot: &full})
 }
 
 // kernelRoutes lists the main table's IPv6 routes.
@@ -212,4 +215,60 @@ func origin(p int) string {
 		return state.OriginStatic
 	}
 	return "proto " + strconv.Itoa(p)
+}
+
+// publishChanges sends the keyed events that turn old's tables into cur's,
+// as state.Apply keys them, so that subscribers keep their logs and only
+// the rows that changed travel.
+func (n *Node) publishChanges(old, cur state.State, tunnels []state.Tunnel) {
+	diff(old.Neighbours, cur.Neighbours, func(v state.Neighbour) any { return [2]any{v.Addr, v.Iface} },
+		func(v state.Neighbour, gone bool) {
+			n.publish(state.Event{Kind: state.KindNeighbour, Neighbour: &v, Removed: gone})
+		})
+	diff(old.Routes, cur.Routes, func(v state.BabelRoute) any { return [4]any{v.Prefix, v.Src, v.NextHop, v.Iface} },
+		func(v state.BabelRoute, gone bool) {
+			n.publish(state.Event{Kind: state.KindRoute, Route: &v, Removed: gone})
+		})
+	diff(old.Sources, cur.Sources, func(v state.Source) any { return [3]any{v.Prefix, v.Src, v.RouterID} },
+		func(v state.Source, gone bool) {
+			n.publish(state.Event{Kind: state.KindSource, Source: &v, Removed: gone})
+		})
+	diff(old.XRoutes, cur.XRoutes, func(v state.XRoute) any { return [2]any{v.Prefix, v.Src} },
+		func(v state.XRoute, gone bool) {
+			n.publish(state.Event{Kind: state.KindXRoute, XRoute: &v, Removed: gone})
+		})
+	diff(old.Kernel, cur.Kernel, func(v state.KernelRoute) any { return [4]any{v.Dst, v.Src, v.Table, v.Metric} },
+		func(v state.KernelRoute, gone bool) {
+			n.publish(state.Event{Kind: state.KindKernel, Kernel: &v, Removed: gone})
+		})
+	// Tunnels come and go with their own events; here only the Babel
+	// neighbour tied to each may change.
+	before := map[string]netip.Addr{}
+	for _, t := range old.Tunnels {
+		before[t.ID] = t.LinkLocal
+	}
+	for _, t := range tunnels {
+		if ll, ok := before[t.ID]; ok && ll != t.LinkLocal {
+			n.publish(state.Event{Kind: state.KindTunnel, Tunnel: &t})
+		}
+	}
+}
+
+// diff calls publish for every row of cur that is new or changed, and for
+// every row of old that is gone.
+func diff[T comparable](old, cur []T, key func(T) any, publish func(v T, gone bool)) {
+	prev := make(map[any]T, len(old))
+	for _, v := range old {
+		prev[key(v)] = v
+	}
+	for _, v := range cur {
+		k := key(v)
+		if o, ok := prev[k]; !ok || o != v {
+			publish(v, false)
+		}
+		delete(prev, k)
+	}
+	for _, v := range prev {
+		publish(v, true)
+	}
 }

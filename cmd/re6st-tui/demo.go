@@ -56,7 +56,11 @@ func demoCmd(ctx context.Context, args []string) error {
 		}
 		return printDemo(os.Stdout, d, took)
 	}
-	return attach(ctx, d.Nodes[*show-1].ControlSocket())
+	n := d.Nodes[*show-1]
+	if err := d.WaitControl(ctx, n, time.Minute); err != nil {
+		return err
+	}
+	return attach(ctx, n.ControlSocket())
 }
 
 // printDemo lists the nodes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -255,4 +256,21 @@ func (d *Demo) Start(n *Node) error {
 		return err
 	}
 	return d.startNode(n, bin)
+}
+
+// WaitControl waits until node n serves its control socket, or fails with
+// the node's output when it exited.
+func (d *Demo) WaitControl(ctx context.Context, n *Node, timeout time.Duration) error {
+	return netlab.Poll(ctx, timeout, n.Host.Name+"'s control socket", func() error {
+		select {
+		case <-n.Proc.Done():
+			return fmt.Errorf("re6stnet on %s exited: %v\n%s", n.Host.Name, n.Proc.Err(), n.Proc.Output())
+		default:
+		}
+		c, err := net.Dial("unix", n.ControlSocket())
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
 }
