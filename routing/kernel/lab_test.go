@@ -33,7 +33,7 @@ func TestLabNetlink(t *testing.T) {
 	if !k.Subtrees() {
 		t.Fatal("subtree probe failed on a Debian kernel (CONFIG_IPV6_SUBTREES=y)")
 	}
-	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo")
+	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo", "nodad")
 	gw := netip.MustParseAddr("fe80::1")
 	routes := []kernel.Route{
 		{Dst: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8::/32"), Gateway: gw, Ifindex: link.Index},
@@ -41,9 +41,9 @@ func TestLabNetlink(t *testing.T) {
 		{Dst: netip.MustParsePrefix("2001:db8:c::/48"), Unreachable: true, Metric: 0xFFFFFFFF},
 	}
 	for _, r := range routes {
-		if err := k.Replace(r); err != nil {
-			t.Fatal(err)
-		}
+		// The kernel refuses a preferred source it does not consider
+		// usable yet: give a fresh address a moment.
+		netlab.WaitFor(t, 5*time.Second, "route "+r.String(), func() error { return k.Replace(r) })
 	}
 	out := h.Run(t, "ip", "-6", "route", "show", "proto", "babel")
 	for _, want := range []string{
