@@ -324,6 +324,9 @@ func (c *core) expire() {
 		if c.routes[k] != nil {
 			c.consider(k) // expired (not yet old) routes become unreachable
 		}
+		if e := c.routes[k]; e != nil && e.installed != nil && e.kernel == nil {
+			c.syncKernel(k, e) // retry an install the kernel refused
+		}
 	}
 }
 

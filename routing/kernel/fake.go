@@ -12,6 +12,9 @@ type Fake struct {
 	// NoSubtrees makes source-specific routes fail as on a kernel without
 	// CONFIG_IPV6_SUBTREES.
 	NoSubtrees bool
+	// Refuse, when set, is the error every Replace returns, as a kernel
+	// refusing a route (an unusable preferred source, say).
+	Refuse error
 
 	mu     sync.Mutex // guards routes
 	routes map[Key]Route
@@ -24,6 +27,9 @@ var ErrNoSubtrees = errors.New("kernel has no IPv6 subtree support (CONFIG_IPV6_
 func (f *Fake) Replace(r Route) error {
 	if f.NoSubtrees && r.Src.IsValid() && r.Src.Bits() > 0 {
 		return ErrNoSubtrees
+	}
+	if f.Refuse != nil {
+		return f.Refuse
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -1,6 +1,7 @@
 package babel
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -46,4 +47,22 @@ func TestChallengedNeighbourWaitsForItsHello(t *testing.T) {
 	if a.c.neighs[key] != nil {
 		t.Error("a neighbour that never sends a Hello is kept")
 	}
+}
+
+// A route the kernel refused to install (a preferred source not usable
+// yet, say) is installed at a later round, not only at the next change.
+func TestRefusedInstallIsRetried(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{Xroutes: []Xroute{xr("2001:db8:a::/48")}})
+	b := s.node("b", Config{Xroutes: []Xroute{xr("2001:db8:b::/48")}})
+	a.kern.Refuse = errors.New("invalid argument")
+	s.connect(a, b, Tunnel)
+	s.run(10 * time.Second)
+	if a.kernelHas("2001:db8:b::/48 via fe80::201 dev 1") {
+		t.Fatal("the refusing kernel has the route")
+	}
+	a.kern.Refuse = nil
+	s.runUntil(time.Minute, "the refused route installed", func() bool {
+		return a.kernelHas("2001:db8:b::/48 via fe80::201 dev 1")
+	})
 }
