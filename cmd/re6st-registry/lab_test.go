@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,18 +39,7 @@ func clientIn(t *testing.T, h *netlab.Host, url string) *regclient.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.HTTP = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var conn net.Conn
-			err := h.Do(func() error {
-				var err error
-				conn, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-				return err
-			})
-			return conn, err
-		},
-	}}
+	c.HTTP = h.HTTPClient(20 * time.Second)
 	return c
 }
 

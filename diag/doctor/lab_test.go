@@ -222,17 +222,7 @@ func serveCA(t *testing.T, h *netlab.Host, ca *x509.Certificate) string {
 }
 
 // nsClient dials from inside h: net/http dials on goroutines of its own.
-func nsClient(h *netlab.Host) *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
-			err = h.Do(func() error {
-				c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-				return err
-			})
-			return c, err
-		},
-	}}
-}
+func nsClient(h *netlab.Host) *http.Client { return h.HTTPClient(5 * time.Second) }
 
 func TestLabRegistryCertificateClock(t *testing.T) {
 	l := netlab.New(t, netlab.Config{Hosts: 2})
