@@ -32,7 +32,13 @@ type Config struct {
 	Hello time.Duration
 	// ClientCount is the network's client_count; 0 means half the nodes.
 	ClientCount int
-	Log         *slog.Logger
+	// Gateway makes h1's node a gateway: it exports its host's default
+	// route to the network (re6stnet --gateway).
+	Gateway bool
+	// Extra hosts join the lab without running a node, e.g. to play a
+	// server on the Internet.
+	Extra int
+	Log   *slog.Logger
 }
 
 // Demo is a running demo network.
@@ -43,6 +49,7 @@ type Demo struct {
 	dir      string
 	regProc  *netlab.Process
 	bin      func(string) (string, error)
+	gateway  bool
 }
 
 // Node is one node of the demo.
@@ -84,12 +91,12 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes}, cfg.Log)
+	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra}, cfg.Log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -101,7 +108,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	}
 	// The registry's first certificate makes its own node: h1 enrolls
 	// first, the others together.
-	hosts := lab.Hosts()
+	hosts := lab.Hosts()[:cfg.Nodes]
 	d.Nodes = make([]*Node, len(hosts))
 	join := func(i int) error {
 		n, err := d.enroll(ctx, hosts[i], bins["re6st-conf"])
@@ -201,11 +208,14 @@ func (d *Demo) enroll(ctx context.Context, h *netlab.Host, bin string) (*Node, e
 }
 
 func (d *Demo) startNode(n *Node, bin string) error {
-	p, err := n.Host.Start(bin,
-		"--registry", d.Registry,
+	args := []string{"--registry", d.Registry,
 		"--ca", filepath.Join(n.Dir, "ca.crt"), "--cert", filepath.Join(n.Dir, "cert.crt"), "--key", filepath.Join(n.Dir, "cert.key"),
 		"-l", filepath.Join(n.Dir, "log"), "-r", filepath.Join(n.Dir, "run"), "-s", filepath.Join(n.Dir, "state"),
-		"-v", "3", "--ip", n.Host.IPv4.String())
+		"-v", "3", "--ip", n.Host.IPv4.String()}
+	if d.gateway && n.Host.Name == "h1" {
+		args = append(args, "--gateway")
+	}
+	p, err := n.Host.Start(bin, args...)
 	n.Proc = p
 	return err
 }
