@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -19,20 +18,12 @@ import (
 // reach that host from their re6st address through the gateway.
 func TestLabGateway(t *testing.T) {
 	netlab.Require(t)
-	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Config{Nodes: 3, Extra: 1, Gateway: true, Bin: binaries(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := formed(t, demo.Config{Nodes: 3, Extra: 1, Gateway: true})
 	gw, inet := d.Nodes[0].Host, d.Lab.Host("h4")
 	const server = "2001:db8:ffff::1"
 	inet.Run(t, "ip", "-6", "addr", "add", server+"/128", "dev", "lo")
 	inet.Run(t, "ip", "-6", "route", "add", demo.Network, "via", gw.IPv6.String())
 	gw.Run(t, "ip", "-6", "route", "add", "default", "via", inet.IPv6.String())
-	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, report(t, d))
-	}
 	n := d.Nodes[2]
 	netlab.WaitFor(t, 60*time.Second, n.Host.Name+"'s default route from the network", func() error {
 		out := n.Host.Run(t, "ip", "-6", "route", "show", "default")

@@ -33,14 +33,7 @@ var viaClientTap = regexp.MustCompile(`dev (re6stnet[0-9]+)`)
 func TestLabTunnelDeathReroutes(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Config{Nodes: 4, Bin: binaries(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, report(t, d))
-	}
+	d := formed(t, demo.Config{Nodes: 4})
 	src, dst, tap := pathThroughClientTunnel(t, d)
 	if src == nil {
 		t.Skip("no node routes another through one of its client tunnels in this network")
@@ -239,14 +232,7 @@ func (p *probe) longestGap() time.Duration {
 func TestLabRegistryDown(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Config{Nodes: 3, Bin: binaries(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, report(t, d))
-	}
+	d := formed(t, demo.Config{Nodes: 3})
 	if err := d.StopRegistry(); err != nil {
 		t.Logf("registry stop: %v", err)
 	}
@@ -269,14 +255,7 @@ func TestLabRegistryDown(t *testing.T) {
 func TestLabKilledNodeRestarts(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Config{Nodes: 3, Bin: binaries(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, report(t, d))
-	}
+	d := formed(t, demo.Config{Nodes: 3})
 	n := d.Nodes[1]
 	if err := syscall.Kill(n.Proc.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

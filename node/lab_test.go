@@ -52,6 +52,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// formed starts a demo network for a test, removed when it ends, and
+// waits until every node reaches every other.
+func formed(t testing.TB, cfg demo.Config) *demo.Demo {
+	t.Helper()
+	cfg.Bin = binaries(t)
+	ctx := context.Background()
+	d, err := demo.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, report(t, d))
+	}
+	return d
+}
+
 // report is what a failing test shows of each node.
 func report(t testing.TB, d *demo.Demo) string {
 	var b strings.Builder
@@ -78,14 +95,7 @@ func TestLabNetworkForms(t *testing.T) {
 	const nodes = 3
 	ctx := context.Background()
 	start := time.Now()
-	d, err := demo.Start(ctx, demo.Config{Nodes: nodes, Bin: binaries(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.WaitReachable(ctx, 90*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, report(t, d))
-	}
+	d := formed(t, demo.Config{Nodes: nodes})
 	t.Logf("all-pairs reachability of %d nodes %v after the first node started", nodes, time.Since(start).Round(time.Millisecond))
 	// The control socket serves the live state.
 	c, err := control.Dial(d.Nodes[1].ControlSocket())

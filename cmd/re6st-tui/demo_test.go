@@ -15,12 +15,7 @@ import (
 // formed and that nothing of it remains afterwards.
 func TestLabDemoCheck(t *testing.T) {
 	netlab.Require(t)
-	bin := t.TempDir()
-	for _, cmd := range []string{"re6st-tui", "re6st-registry", "re6st-conf", "re6stnet"} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, cmd), "re6st-tui/cmd/"+cmd).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
-		}
-	}
+	bin := buildCommands(t)
 	cmd := exec.Command(filepath.Join(bin, "re6st-tui"), "demo", "--check", "--nodes", "3")
 	cmd.Dir = t.TempDir() // not the source tree: the installed commands are used
 	out, err := cmd.CombinedOutput()
@@ -43,4 +38,17 @@ func TestLabDemoCheck(t *testing.T) {
 			t.Errorf("namespace %s left after the demo", e.Name())
 		}
 	}
+}
+
+// buildCommands builds re6st-tui and the commands the demo runs into one
+// directory, as `go install ./cmd/...` would, and returns it.
+func buildCommands(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, cmd := range []string{"re6st-tui", "re6st-registry", "re6st-conf", "re6stnet"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, cmd), "re6st-tui/cmd/"+cmd).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
+		}
+	}
+	return bin
 }

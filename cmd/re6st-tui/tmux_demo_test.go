@@ -20,12 +20,7 @@ func TestLabTmuxDemo(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: apt-get install tmux (.ci/install does)")
 	}
-	bin := t.TempDir()
-	for _, cmd := range []string{"re6st-tui", "re6st-registry", "re6st-conf", "re6stnet"} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, cmd), "re6st-tui/cmd/"+cmd).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
-		}
-	}
+	bin := buildCommands(t)
 	s := &tmuxScreen{t: t, session: fmt.Sprintf("re6st-tui-demo-%d", os.Getpid())}
 	cmd := "cd " + t.TempDir() + " && env TERM=xterm-256color " + filepath.Join(bin, "re6st-tui") + " demo --nodes 3; echo exited $?; sleep 60"
 	s.tmux("new-session", "-d", "-s", s.session, "-x", "120", "-y", "36", cmd)
@@ -59,18 +54,4 @@ func TestLabTmuxDemo(t *testing.T) {
 	if strings.Contains(screen, "remove the demo network") {
 		t.Errorf("the demo could not remove its network:\n%s", screen)
 	}
-}
-
-// wantWithin is want with a longer deadline, for a network forming.
-func (s *tmuxScreen) wantWithin(d time.Duration, texts ...string) {
-	s.t.Helper()
-	netlab.WaitFor(s.t, d, fmt.Sprintf("screen showing %q", texts), func() error {
-		screen := s.tmux("capture-pane", "-p", "-t", s.session)
-		for _, t := range texts {
-			if !strings.Contains(screen, t) {
-				return fmt.Errorf("no %q in:\n%s", t, screen)
-			}
-		}
-		return nil
-	})
 }

@@ -39,7 +39,14 @@ func (s *tmuxScreen) keys(keys ...string) {
 // last screen after a deadline.
 func (s *tmuxScreen) want(texts ...string) {
 	s.t.Helper()
-	netlab.WaitFor(s.t, 15*time.Second, fmt.Sprintf("screen showing %q", texts), func() error {
+	s.wantWithin(15*time.Second, texts...)
+}
+
+// wantWithin polls the screen until it shows every text, or fails with
+// the last screen after d.
+func (s *tmuxScreen) wantWithin(d time.Duration, texts ...string) {
+	s.t.Helper()
+	netlab.WaitFor(s.t, d, fmt.Sprintf("screen showing %q", texts), func() error {
 		screen := s.tmux("capture-pane", "-p", "-t", s.session)
 		for _, t := range texts {
 			if !strings.Contains(screen, t) {
