@@ -52,10 +52,13 @@ func Run(ctx context.Context, cfg Config, updates chan<- Stats) (Stats, error) {
 	if cfg.Size <= 0 {
 		cfg.Size = 56
 	}
-	st, err := run(ctx, cfg, true, updates)
+	// Datagram ICMP sockets first, as iputils ping does: the kernel
+	// delivers each socket its own replies, where a raw socket needs a
+	// BPF filter attached per pinger. Raw only when ping_group_range
+	// excludes us and we have CAP_NET_RAW.
+	st, err := run(ctx, cfg, false, updates)
 	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-		// Without CAP_NET_RAW, Linux may still allow ICMP datagram sockets.
-		st, err = run(ctx, cfg, false, updates)
+		st, err = run(ctx, cfg, true, updates)
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 			return st, fmt.Errorf("ping %v: %w", cfg.Dst, ErrNotPermitted)
 		}
