@@ -103,6 +103,7 @@ type core struct {
 	xroutes     map[routeKey]Xroute
 	resends     []resend
 	forwarded   map[routeKey]*pendingRequest
+	own         map[routeKey]*ownRequest
 	sent        map[sourceKey]sentRequest
 	kowner      map[kernel.Key]routeKey
 
@@ -121,6 +122,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 		multipliers: map[neighKey]uint16{},
 		sources:     map[sourceKey]*source{}, routes: map[routeKey]*entry{},
 		xroutes: map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
+		own:    map[routeKey]*ownRequest{},
 		kowner: map[kernel.Key]routeKey{},
 	}
 	for _, x := range cfg.Xroutes {

@@ -262,7 +262,7 @@ func (c *core) unfeasibleRequest(n *neighbour, k routeKey, u wire.Update, s *sou
 	if !c.rateLimitRequest(sourceKey{u.RouterID, k}, seq) {
 		return
 	}
-	c.unicastTLV(n, wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: u.RouterID, Prefix: k.dst, Src: k.src}, true)
+	c.requestSeqno(k, u.RouterID, seq, n)
 }
 
 // feedbackHello schedules an extra Hello soon. Triggers are bounded: a

@@ -23,6 +23,8 @@ type sim struct {
 	queue []delivery
 	delay time.Duration
 	trace bool
+	// lose, when set, decides whether a datagram sent by a node is lost.
+	lose func(from *simNode, d Datagram) bool
 }
 
 type simNode struct {
@@ -63,6 +65,9 @@ func (t *simTransport) Leave(int) error { return nil }
 
 func (t *simTransport) Send(d Datagram) error {
 	s := t.s
+	if s.lose != nil && s.lose(t.node, d) {
+		return nil
+	}
 	if s.trace {
 		p, _ := wire.Decode(d.Data)
 		s.t.Logf("%s %s -> %v: %+v", s.now.Format("05.000"), t.node.name, d.Dst, p.TLVs)
