@@ -39,7 +39,14 @@ type Config struct {
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
-	Log   *slog.Logger
+	// BehindNAT nodes run on l1..lN, on a LAN behind the lab's router gw,
+	// which masquerades them and maps ports with miniupnpd: they announce
+	// their servers with --ip upnp.
+	BehindNAT int
+	// Args adds options to the command line of the node on a host, by
+	// host name ("h2", "l1").
+	Args map[string][]string
+	Log  *slog.Logger
 }
 
 // Demo is a running demo network.
@@ -52,6 +59,7 @@ type Demo struct {
 	bin      func(string) (string, error)
 	gateway  bool
 	log      *slog.Logger
+	args     map[string][]string
 }
 
 // Node is one node of the demo.
@@ -93,12 +101,13 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra}, cfg.Log)
+	nat := cfg.BehindNAT > 0
+	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra, LANHosts: cfg.BehindNAT, NAT: nat, UPnP: nat}, cfg.Log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway, log: cfg.Log}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway, log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -111,6 +120,9 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	// The registry's first certificate makes its own node: h1 enrolls
 	// first, the others together.
 	hosts := lab.Hosts()[:cfg.Nodes]
+	for i := 1; i <= cfg.BehindNAT; i++ {
+		hosts = append(hosts, lab.Host(fmt.Sprintf("l%d", i)))
+	}
 	d.Nodes = make([]*Node, len(hosts))
 	join := func(i int) error {
 		n, err := d.enroll(ctx, hosts[i], bins["re6st-conf"])
@@ -213,10 +225,16 @@ func (d *Demo) startNode(n *Node, bin string) error {
 	args := []string{"--registry", d.Registry,
 		"--ca", filepath.Join(n.Dir, "ca.crt"), "--cert", filepath.Join(n.Dir, "cert.crt"), "--key", filepath.Join(n.Dir, "cert.key"),
 		"-l", filepath.Join(n.Dir, "log"), "-r", filepath.Join(n.Dir, "run"), "-s", filepath.Join(n.Dir, "state"),
-		"-v", "3", "--ip", n.Host.IPv4.String()}
+		"-v", "3"}
+	if strings.HasPrefix(n.Host.Name, "l") {
+		args = append(args, "--ip", "upnp")
+	} else {
+		args = append(args, "--ip", n.Host.IPv4.String())
+	}
 	if d.gateway && n.Host.Name == "h1" {
 		args = append(args, "--gateway")
 	}
+	args = append(args, d.args[n.Host.Name]...)
 	p, err := n.Host.Start(bin, args...)
 	n.Proc = p
 	return err
