@@ -23,6 +23,7 @@ import (
 	"re6st-tui/node/regclient"
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
+	"re6st-tui/node/upnp"
 	"re6st-tui/routing/babel"
 	"re6st-tui/tunnels"
 )
@@ -62,6 +63,7 @@ type Node struct {
 	mgr      *tunnelmgr.Manager
 	address  map[int][]peer.Address // our advertised addresses, by family
 	learnIP  [2]bool                // learn our IPv4/IPv6 address from peers
+	upnp     *upnp.Status           // the gateway's mappings, nil without UPnP
 	incoming chan datagram
 	cmds     chan func()
 	refetch  time.Time // when to fetch the network config again (zero: never)

@@ -255,6 +255,9 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 			}
 		}
 		n.initAddresses()
+		if err := n.startUPnP(ctx, undo); err != nil {
+			return err
+		}
 	}
 	n.mgr = tunnelmgr.New(tunnelmgr.Config{
 		Network: n.id.CA.Network, Prefix: n.id.Prefix, ClientCount: n.clientCount(),
@@ -318,14 +321,19 @@ func (n *Node) initAddresses() {
 	n.publishAddress()
 }
 
-// addressesFor lists ip with each served port of its family.
+// addressesFor lists ip with each served port of its family, or the
+// gateway's port for it when UPnP maps it.
 func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 	var out []peer.Address
 	for _, pp := range n.cfg.PP {
 		if slices.Contains(n.cfg.DisabledProtocols, pp.Proto) || (peer.Family(pp.Proto) == 6) != v6 {
 			continue
 		}
-		out = append(out, peer.Address{IP: ip, Port: pp.Port, Proto: pp.Proto, Country: n.cfg.Country})
+		port := pp.Port
+		if mapped := n.mappedPort(pp.Port, pp.Proto); mapped != 0 && !v6 {
+			port = mapped
+		}
+		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.cfg.Country})
 	}
 	return out
 }
