@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +55,7 @@ func run() error {
 	noKernel := flag.Bool("no-kernel", false, "do not install routes")
 	debug := flag.Bool("debug", false, "debug logging")
 	xfile := flag.String("xfile", "", "file of prefixes to originate, one '-x' value per line")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	flag.Var(&ifaces, "i", "interface NAME or NAME:tunnel (repeatable)")
 	flag.Var(&xroutes, "x", "prefix to originate, 'P' or 'P from SRC' (repeatable)")
 	flag.Var(&accept, "accept", "extra MAC key accepted on receipt (repeatable)")
@@ -69,6 +71,16 @@ func run() error {
 				xroutes = append(xroutes, l)
 			}
 		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	level := slog.LevelInfo
 	if *debug {

@@ -102,7 +102,12 @@ func BenchmarkLabRoutes10k(b *testing.B) {
 							os.WriteFile(cf, []byte("router-id 02:00:00:00:00:00:00:02\nredistribute deny\ninterface eth0 type tunnel\n"), 0o600)
 							p, err = h2.Start("babeld", "-c", cf, "-I", "", "-S", filepath.Join(dir, "r.state"), "-H", "4")
 						} else {
-							p, err = h2.Start(bin, "-id", "02:00:00:00:00:00:00:02", "-i", "eth0:tunnel", "-hello", "4s", "-debug="+strconv.FormatBool(os.Getenv("BABEL_DEBUG") != ""))
+							args := []string{"-id", "02:00:00:00:00:00:00:02", "-i", "eth0:tunnel", "-hello", "4s", "-debug=" + strconv.FormatBool(os.Getenv("BABEL_DEBUG") != "")}
+							if dir := os.Getenv("BABEL_PROFILE_DIR"); dir != "" {
+								// The receiver's CPU profile, written when it stops.
+								args = append(args, "-cpuprofile", filepath.Join(dir, "receiver-"+mode+".prof"))
+							}
+							p, err = h2.Start(bin, args...)
 						}
 						if err != nil {
 							b.Fatal(err)

@@ -28,10 +28,10 @@ type Transport interface {
 	Leave(ifindex int) error
 }
 
-// Kernel installs routes: [kernel.Netlink] or [kernel.Fake].
+// Kernel installs routes: [kernel.Netlink] or [kernel.Fake]. Apply makes
+// the changes in order and returns nil, or one error per change.
 type Kernel interface {
-	Replace(r kernel.Route) error
-	Delete(r kernel.Route) error
+	Apply(ops []kernel.Op) []error
 }
 
 // routeKey is (destination, source): the key of every table (RFC 9079).
@@ -109,6 +109,9 @@ type core struct {
 	own         map[routeKey]*ownRequest
 	sent        map[sourceKey]sentRequest
 	kowner      map[kernel.Key]routeKey
+	// kops are the kernel changes not yet committed, kopKeys their keys.
+	kops    []kernel.Op
+	kopKeys []routeKey
 
 	nextCheck, nextExpiry, nextSourceGC time.Time
 	stats                               Stats

@@ -103,7 +103,7 @@ func (c *core) neighInfo(n *neighbour) NeighbourInfo {
 func (c *core) routeInfo(k routeKey, e *entry, r *route) RouteInfo {
 	return RouteInfo{Prefix: k.dst, Src: k.src, RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
 		RefMetric: r.refmetric, Via: r.neigh.addr, Iface: r.neigh.ifc.Name,
-		Feasible: c.feasibleRoute(k, r), Installed: e.installed == r, InKernel: e.installed == r && e.kernel != nil}
+		Feasible: c.feasibleRoute(k, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
 }
 
 func (c *core) emitNeighbour(n *neighbour, kind EventKind) {

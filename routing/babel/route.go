@@ -73,8 +73,9 @@ type route struct {
 type entry struct {
 	routes    []*route
 	installed *route
-	// kernel is what we put in the kernel for this key, if anything.
-	kernel *kernel.Route
+	// kernel is what we put in the kernel for this key, if inKernel.
+	kernel   kernel.Route
+	inKernel bool
 }
 
 func holdTime(interval uint16) time.Duration {
@@ -166,7 +167,7 @@ func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
 	}
 	c.triggered(k, old, c.stateOf(e))
 	if len(e.routes) == 0 && e.installed == nil {
-		c.dropKernel(e)
+		c.dropKernel(k, e)
 		delete(c.routes, k)
 	}
 }
@@ -311,7 +312,7 @@ func (c *core) expire() {
 		if c.routes[k] != nil {
 			c.consider(k) // expired (not yet old) routes become unreachable
 		}
-		if e := c.routes[k]; e != nil && e.installed != nil && e.kernel == nil {
+		if e := c.routes[k]; e != nil && e.installed != nil && !e.inKernel {
 			c.syncKernel(k, e) // retry an install the kernel refused
 		}
 	}

@@ -49,6 +49,7 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 	c := s.c
 	for {
 		next := c.tick(time.Now())
+		c.commit()
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
@@ -73,7 +74,7 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 func (s *Speaker) do(f func(*core)) error {
 	ran := make(chan struct{})
 	select {
-	case s.cmds <- func(c *core) { f(c); close(ran) }:
+	case s.cmds <- func(c *core) { f(c); c.commit(); close(ran) }:
 		<-ran
 		return nil
 	case <-s.done:
