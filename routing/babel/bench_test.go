@@ -81,9 +81,11 @@ func BenchmarkReceive10k(b *testing.B) {
 		for _, d := range rec.got {
 			for !next.After(d.at) {
 				next = c.tick(next)
+				c.commit()
 			}
 			c.now = d.at
 			c.receive(d.d)
+			c.commit()
 			next = c.nextDeadline()
 		}
 		for end := next.Add(time.Minute); kern.Len() < n; {
@@ -91,6 +93,7 @@ func BenchmarkReceive10k(b *testing.B) {
 				b.Fatalf("%d of %d routes after the replay", kern.Len(), n)
 			}
 			next = c.tick(next)
+			c.commit()
 		}
 	}
 }

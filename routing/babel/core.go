@@ -92,7 +92,11 @@ type core struct {
 	rng  *rand.Rand
 	tx   Transport
 	kern Kernel
-	emit func(Event)
+	// watched reports whether anyone subscribed to events; events and
+	// dirty hold what changed in the current round.
+	watched func() bool
+	events  []Event
+	dirty   map[routeKey]struct{}
 
 	now    time.Time
 	epoch  time.Time // origin of the µs timestamp clock
@@ -119,7 +123,7 @@ type core struct {
 
 func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.Time, seed uint64) *core {
 	c := &core{
-		cfg: cfg, log: log, tx: tx, kern: kern, emit: func(Event) {},
+		cfg: cfg, log: log, tx: tx, kern: kern, watched: func() bool { return false },
 		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now:    now,
 		epoch:  now.Add(-time.Second), // never 0 at start

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,8 +22,9 @@ type Speaker struct {
 	done chan struct{}
 	c    *core
 
-	mu   sync.Mutex // guards subs
-	subs map[chan Event]struct{}
+	mu    sync.Mutex // guards subs
+	subs  map[*subscriber]struct{}
+	nsubs atomic.Int32 // len(subs), read by the speaker's goroutine
 }
 
 // New checks cfg and builds a speaker that sends with tx and installs routes with kern.
@@ -33,9 +35,9 @@ func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[chan Event]struct{}{}}
+	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[*subscriber]struct{}{}}
 	s.c = newCore(cfg, log, tx, kern, time.Now(), rand.Uint64())
-	s.c.emit = s.publish
+	s.c.watched = func() bool { return s.nsubs.Load() > 0 }
 	return s, nil
 }
 
@@ -43,13 +45,13 @@ func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, err
 // our routes (wildcard retraction), removes installed kernel routes and returns.
 func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 	defer close(s.done)
-	defer s.closeSubs()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	c := s.c
 	for {
 		next := c.tick(time.Now())
 		c.commit()
+		s.publish(c.takeEvents())
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
@@ -62,6 +64,7 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 			}
 			c.now = time.Now()
 			c.receive(d)
+			drain(c, rx)
 		case f := <-s.cmds:
 			c.now = time.Now()
 			f(c)
@@ -70,11 +73,32 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 	}
 }
 
-// do runs f on the speaker's goroutine and waits for it.
+// maxBatch bounds the datagrams processed in one round, before timers run.
+const maxBatch = 256
+
+// drain processes the datagrams already queued, up to maxBatch, so that
+// their kernel changes and events go out together.
+func drain(c *core, rx <-chan Datagram) {
+	for range maxBatch {
+		select {
+		case d, ok := <-rx:
+			if !ok {
+				return // Run sees the closed channel next
+			}
+			c.now = time.Now()
+			c.receive(d)
+		default:
+			return
+		}
+	}
+}
+
+// do runs f on the speaker's goroutine and waits for it and its kernel
+// changes.
 func (s *Speaker) do(f func(*core)) error {
 	ran := make(chan struct{})
 	select {
-	case s.cmds <- func(c *core) { f(c); c.commit(); close(ran) }:
+	case s.cmds <- func(c *core) { f(c); c.commit(); s.publish(c.takeEvents()); close(ran) }:
 		<-ran
 		return nil
 	case <-s.done:
@@ -137,63 +161,6 @@ func (s *Speaker) Snapshot() (Snapshot, error) {
 	var snap Snapshot
 	err := s.do(func(c *core) { snap = c.snapshot() })
 	return snap, err
-}
-
-// Subscribe returns a channel of changes. It never blocks the speaker: a
-// subscriber that falls behind gets a FellBehind event and a closed channel.
-// The channel also closes when ctx ends or the speaker stops.
-func (s *Speaker) Subscribe(ctx context.Context) <-chan Event {
-	ch := make(chan Event, 256)
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		close(ch)
-		s.mu.Unlock()
-		return ch
-	default:
-	}
-	s.subs[ch] = struct{}{}
-	s.mu.Unlock()
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-		}
-		s.unsubscribe(ch)
-	}()
-	return ch
-}
-
-func (s *Speaker) unsubscribe(ch chan Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.subs[ch]; ok {
-		delete(s.subs, ch)
-		close(ch)
-	}
-}
-
-func (s *Speaker) publish(ev Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs {
-		if len(ch) >= cap(ch)-1 {
-			ch <- Event{Kind: FellBehind}
-			delete(s.subs, ch)
-			close(ch)
-			continue
-		}
-		ch <- ev
-	}
-}
-
-func (s *Speaker) closeSubs() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs {
-		delete(s.subs, ch)
-		close(ch)
-	}
 }
 
 func (c *core) setMultiplier(ifname string, addr netip.Addr, m uint16) error {
