@@ -42,7 +42,9 @@ type recording struct {
 	got   []delivery
 }
 
-func record10k(b *testing.B, n int) recording {
+func record10k(b *testing.B, n int) recording { return record10kT(b, n) }
+
+func record10kT(b testing.TB, n int) recording {
 	s := newSim(b)
 	a := s.node("a", Config{Xroutes: xroutes10k(n)})
 	r := s.node("r", Config{})

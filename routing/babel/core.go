@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"re6st-tui/routing/babel/wire"
@@ -58,9 +59,9 @@ type iface struct {
 
 // outbox buffers TLVs for one destination until its flush time.
 type outbox struct {
-	tlvs    []wire.TLV
+	tlvs []wire.TLV
+	// updates may hold a key more than once: flush sorts and compacts it.
 	updates []routeKey
-	queued  map[routeKey]bool
 	full    bool
 	flushAt time.Time
 }
@@ -74,14 +75,28 @@ func (o *outbox) schedule(at time.Time) {
 	}
 }
 
-func (o *outbox) addUpdate(k routeKey) {
-	if o.queued == nil {
-		o.queued = map[routeKey]bool{}
+// addUpdate queues an Update for k. Duplicates are dropped at flush, at
+// most a second later.
+func (o *outbox) addUpdate(k routeKey) { o.updates = append(o.updates, k) }
+
+// compactKeys sorts keys as the wire likes them (longer prefixes first, so
+// that prefix compression works) and drops duplicates.
+func compactKeys(keys []routeKey) []routeKey {
+	slices.SortFunc(keys, compareKeys)
+	return slices.Compact(keys)
+}
+
+func compareKeys(a, b routeKey) int {
+	if a.dst.Bits() != b.dst.Bits() {
+		return b.dst.Bits() - a.dst.Bits()
 	}
-	if !o.queued[k] {
-		o.queued[k] = true
-		o.updates = append(o.updates, k)
+	if c := a.dst.Addr().Compare(b.dst.Addr()); c != 0 {
+		return c
 	}
+	if a.src.Bits() != b.src.Bits() {
+		return b.src.Bits() - a.src.Bits()
+	}
+	return a.src.Addr().Compare(b.src.Addr())
 }
 
 // core is the protocol state machine. It is not safe for concurrent use:
@@ -105,7 +120,6 @@ type core struct {
 	neighs map[neighKey]*neighbour
 	// multipliers survive the neighbour (set before it appears or re-created).
 	multipliers map[neighKey]uint16
-	sources     map[sourceKey]*source
 	routes      map[routeKey]*entry
 	xroutes     map[routeKey]Xroute
 	resends     []resend
@@ -116,6 +130,8 @@ type core struct {
 	// kops are the kernel changes not yet committed, kopKeys their keys.
 	kops    []kernel.Op
 	kopKeys []routeKey
+	// before is changeVia's scratch space, kept between calls.
+	before []before
 
 	nextCheck, nextExpiry, nextSourceGC time.Time
 	stats                               Stats
@@ -130,7 +146,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 		seqno:  cfg.Seqno,
 		ifaces: map[int]*iface{}, neighs: map[neighKey]*neighbour{},
 		multipliers: map[neighKey]uint16{},
-		sources:     map[sourceKey]*source{}, routes: map[routeKey]*entry{},
+		routes:      map[routeKey]*entry{},
 		xroutes: map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
 		own:    map[routeKey]*ownRequest{},
 		kowner: map[kernel.Key]routeKey{},

@@ -105,7 +105,7 @@ func (c *core) neighInfo(n *neighbour) NeighbourInfo {
 func (c *core) routeInfo(k routeKey, e *entry, r *route) RouteInfo {
 	return RouteInfo{Prefix: k.dst, Src: k.src, RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
 		RefMetric: r.refmetric, Via: r.neigh.addr, Iface: r.neigh.ifc.Name,
-		Feasible: c.feasibleRoute(k, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
+		Feasible: c.feasibleRoute(e, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
 }
 
 func (c *core) emitNeighbour(n *neighbour, kind EventKind) {
@@ -165,9 +165,11 @@ func (c *core) snapshot() Snapshot {
 			s.Routes = append(s.Routes, c.routeInfo(k, e, r))
 		}
 	}
-	for sk, src := range c.sources {
-		s.Sources = append(s.Sources, SourceInfo{RouterID: sk.rid, Prefix: sk.dst, Src: sk.src,
-			Seqno: src.seqno, Metric: src.metric, Age: c.now.Sub(src.time)})
+	for k, e := range c.routes {
+		for _, src := range e.sources {
+			s.Sources = append(s.Sources, SourceInfo{RouterID: src.rid, Prefix: k.dst, Src: k.src,
+				Seqno: src.seqno, Metric: src.metric, Age: c.now.Sub(src.time)})
+		}
 	}
 	for _, x := range c.xroutes {
 		s.Xroutes = append(s.Xroutes, x)

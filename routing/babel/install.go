@@ -93,7 +93,11 @@ func (c *core) kernelOwner(kk kernel.Key) (routeKey, bool) {
 func (c *core) syncKernel(k routeKey, e *entry) {
 	want, ok := c.kernelRoute(k, e)
 	if ok {
-		if owner, held := c.kernelOwner(want.Key()); held && owner != k {
+		owner, held := c.kowner[want.Key()]
+		if naturalKey(want.Key()) != k {
+			owner, held = c.kernelOwner(want.Key())
+		}
+		if held && owner != k {
 			if k.src.Bits() == 0 {
 				ok = false // the source-specific route owns this kernel slot
 			} else if oe := c.routes[owner]; oe != nil {
@@ -121,7 +125,13 @@ func (c *core) syncKernel(k routeKey, e *entry) {
 func (c *core) queueKernel(k routeKey, op kernel.Op) {
 	c.kops = append(c.kops, op)
 	c.kopKeys = append(c.kopKeys, k)
+	if len(c.kops) >= maxKernelBatch {
+		c.commit()
+	}
 }
+
+// maxKernelBatch bounds the changes kept before a commit.
+const maxKernelBatch = 1024
 
 // dropKernel removes the kernel route of e, if any.
 func (c *core) dropKernel(k routeKey, e *entry) {

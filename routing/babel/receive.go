@@ -229,12 +229,12 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 		}
 		return
 	}
-	s := c.source(u.RouterID, k, u.Seqno)
-	feasible := s.feasible(c.now, u.Seqno, u.Metric)
 	if e == nil {
 		e = &entry{}
 		c.routes[k] = e
 	}
+	s := c.addSource(e, u.RouterID, u.Seqno)
+	feasible := s.feasible(c.now, u.Seqno, u.Metric)
 	old, oldRoute := c.stateOf(e), e.installed
 	if r == nil {
 		r = &route{neigh: n, smoothAt: c.now}

@@ -3,6 +3,7 @@ package babel
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"re6st-tui/routing/babel/wire"
@@ -15,8 +16,10 @@ type sourceKey struct {
 	routeKey
 }
 
-// source holds a feasibility distance (§4.2).
+// source holds a feasibility distance (§4.2) for one router-id; it lives
+// in the entry of its (dst, src).
 type source struct {
+	rid    wire.RouterID
 	seqno  uint16
 	metric uint16
 	time   time.Time // created, or last advertised with a finite metric
@@ -46,14 +49,24 @@ func (s *source) advertised(now time.Time, seqno, metric uint16) {
 	s.time = now
 }
 
-func (c *core) source(rid wire.RouterID, k routeKey, seqno uint16) *source {
-	sk := sourceKey{rid, k}
-	s := c.sources[sk]
-	if s == nil {
-		s = &source{seqno: seqno, metric: inf, time: c.now}
-		c.sources[sk] = s
+// source returns the feasibility distance for rid in e, or nil. The pointer
+// is valid until the next call to addSource on e.
+func (e *entry) source(rid wire.RouterID) *source {
+	for i := range e.sources {
+		if e.sources[i].rid == rid {
+			return &e.sources[i]
+		}
 	}
-	return s
+	return nil
+}
+
+// addSource returns the feasibility distance for rid in e, creating it.
+func (c *core) addSource(e *entry, rid wire.RouterID, seqno uint16) *source {
+	if s := e.source(rid); s != nil {
+		return s
+	}
+	e.sources = append(e.sources, source{rid: rid, seqno: seqno, metric: inf, time: c.now})
+	return &e.sources[len(e.sources)-1]
 }
 
 // route is one neighbour's route to (dst, src).
@@ -69,9 +82,11 @@ type route struct {
 	smoothAt  time.Time
 }
 
-// entry is everything about one (dst, src).
+// entry is everything about one (dst, src). It lives while it has routes,
+// an installed route or sources.
 type entry struct {
 	routes    []*route
+	sources   []source
 	installed *route
 	// kernel is what we put in the kernel for this key, if inKernel.
 	kernel   kernel.Route
@@ -107,8 +122,8 @@ func (c *core) smooth(r *route) float64 {
 	return r.smoothed
 }
 
-func (c *core) feasibleRoute(k routeKey, r *route) bool {
-	s := c.sources[sourceKey{r.rid, k}]
+func (c *core) feasibleRoute(e *entry, r *route) bool {
+	s := e.source(r.rid)
 	return s == nil || s.feasible(c.now, r.seqno, r.refmetric)
 }
 
@@ -146,7 +161,7 @@ func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
 		var bestSmoothed float64
 		for _, r := range e.routes {
 			s := c.smooth(r)
-			if c.metric(r) >= inf || !c.feasibleRoute(k, r) {
+			if c.metric(r) >= inf || !c.feasibleRoute(e, r) {
 				continue
 			}
 			if best == nil || s < bestSmoothed || (s == bestSmoothed && c.metric(r) < c.metric(best)) {
@@ -168,7 +183,9 @@ func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
 	c.triggered(k, old, c.stateOf(e))
 	if len(e.routes) == 0 && e.installed == nil {
 		c.dropKernel(k, e)
-		delete(c.routes, k)
+		if len(e.sources) == 0 {
+			delete(c.routes, k)
+		}
 	}
 }
 
@@ -221,7 +238,11 @@ func absDiff(a, b uint16) uint16 {
 
 // requestLost asks for a newer seqno after losing a finite route (§4.5).
 func (c *core) requestLost(k routeKey, old state) {
-	s := c.sources[sourceKey{old.rid, k}]
+	e := c.routes[k]
+	if e == nil {
+		return
+	}
+	s := e.source(old.rid)
 	if s == nil {
 		return
 	}
@@ -250,12 +271,7 @@ func (c *core) retractNeighbour(n *neighbour) {
 // n's cost), and re-runs selection on every key involved, comparing with
 // what was installed before the change.
 func (c *core) changeVia(n *neighbour, change func()) {
-	type before struct {
-		k     routeKey
-		st    state
-		route *route
-	}
-	var keys []before
+	keys := c.before[:0]
 	for k, e := range c.routes {
 		for _, r := range e.routes {
 			if r.neigh == n {
@@ -270,6 +286,15 @@ func (c *core) changeVia(n *neighbour, change func()) {
 			c.reselect(b.k, e, b.st, b.route)
 		}
 	}
+	clear(keys)
+	c.before = keys[:0]
+}
+
+// before is the state of a key before a change, for changeVia.
+type before struct {
+	k     routeKey
+	st    state
+	route *route
 }
 
 // flushNeighbourRoutes removes every route through n.
@@ -318,19 +343,23 @@ func (c *core) expire() {
 	}
 }
 
+// gcSources forgets feasibility distances not refreshed for sourceStale
+// and no longer used by a route, and then the entries left empty.
 func (c *core) gcSources() {
-	for sk, s := range c.sources {
-		if c.now.Sub(s.time) > sourceStale {
-			if e := c.routes[sk.routeKey]; e != nil {
-				used := false
-				for _, r := range e.routes {
-					used = used || r.rid == sk.rid
-				}
-				if used {
-					continue
+	for k, e := range c.routes {
+		e.sources = slices.DeleteFunc(e.sources, func(s source) bool {
+			if c.now.Sub(s.time) <= sourceStale {
+				return false
+			}
+			for _, r := range e.routes {
+				if r.rid == s.rid {
+					return false
 				}
 			}
-			delete(c.sources, sk)
+			return true
+		})
+		if len(e.sources) == 0 && len(e.routes) == 0 && e.installed == nil && !e.inKernel {
+			delete(c.routes, k)
 		}
 	}
 }

@@ -139,7 +139,7 @@ func (c *core) updateFor(ifc *iface, k routeKey) (wire.Update, bool) {
 	}
 	u.RouterID, u.Seqno, u.Metric = r.rid, r.seqno, c.metric(r)
 	if u.Metric < inf {
-		if s := c.sources[sourceKey{r.rid, k}]; s != nil {
+		if s := e.source(r.rid); s != nil {
 			s.advertised(c.now, r.seqno, u.Metric)
 		}
 	}
@@ -157,16 +157,7 @@ func (c *core) fullTable() []routeKey {
 			keys = append(keys, k)
 		}
 	}
-	// Longer prefixes first, as babeld, so compression works.
-	slices.SortFunc(keys, func(a, b routeKey) int {
-		if a.dst.Bits() != b.dst.Bits() {
-			return b.dst.Bits() - a.dst.Bits()
-		}
-		if c := a.dst.Addr().Compare(b.dst.Addr()); c != 0 {
-			return c
-		}
-		return a.src.Addr().Compare(b.src.Addr())
-	})
+	slices.SortFunc(keys, compareKeys)
 	return keys
 }
 
@@ -197,14 +188,15 @@ func (c *core) flush(ifc *iface, o *outbox, n *neighbour) {
 	for _, t := range o.tlvs {
 		add(t)
 	}
-	keys := o.updates
+	keys := compactKeys(o.updates)
 	if o.full {
-		keys = c.fullTable()
-		for _, k := range o.updates {
+		table := c.fullTable()
+		for _, k := range keys {
 			if _, ok := c.xroutes[k]; !ok && (c.routes[k] == nil || c.routes[k].installed == nil) {
-				keys = append(keys, k) // pending retractions
+				table = append(table, k) // pending retractions
 			}
 		}
+		keys = table
 	}
 	for _, k := range keys {
 		if u, ok := c.updateFor(ifc, k); ok {
@@ -212,7 +204,12 @@ func (c *core) flush(ifc *iface, o *outbox, n *neighbour) {
 		}
 	}
 	send()
-	*o = outbox{}
+	updates := o.updates[:0]
+	if cap(updates) > 1024 {
+		updates = nil // a burst is over: do not keep its room
+	}
+	clear(o.tlvs)
+	*o = outbox{tlvs: o.tlvs[:0], updates: updates}
 }
 
 // transmit seals the packet (PC, MAC) and sends it.
