@@ -1,6 +1,7 @@
 package babel
 
 import (
+	"bytes"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -36,7 +37,30 @@ type Kernel interface {
 }
 
 // routeKey is (destination, source): the key of every table (RFC 9079).
-type routeKey struct{ dst, src netip.Prefix }
+// It is stored without zones or pointers, so that maps keyed by it are
+// cheap to hash and the garbage collector need not scan them.
+type routeKey struct {
+	dstAddr, srcAddr [16]byte
+	dstBits, srcBits uint8
+	v4               bool
+}
+
+// makeKey builds the key of (dst, src); both have the same family.
+func makeKey(dst, src netip.Prefix) routeKey {
+	dst, src = dst.Masked(), src.Masked()
+	return routeKey{dstAddr: dst.Addr().As16(), srcAddr: src.Addr().As16(),
+		dstBits: uint8(dst.Bits()), srcBits: uint8(max(src.Bits(), 0)), v4: dst.Addr().Is4()}
+}
+
+func (k routeKey) prefix(a [16]byte, bits uint8) netip.Prefix {
+	if k.v4 {
+		return netip.PrefixFrom(netip.AddrFrom16(a).Unmap(), int(bits))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(a), int(bits))
+}
+
+func (k routeKey) dst() netip.Prefix { return k.prefix(k.dstAddr, k.dstBits) }
+func (k routeKey) src() netip.Prefix { return k.prefix(k.srcAddr, k.srcBits) }
 
 type neighKey struct {
 	ifindex int
@@ -87,16 +111,16 @@ func compactKeys(keys []routeKey) []routeKey {
 }
 
 func compareKeys(a, b routeKey) int {
-	if a.dst.Bits() != b.dst.Bits() {
-		return b.dst.Bits() - a.dst.Bits()
+	if a.dstBits != b.dstBits {
+		return int(b.dstBits) - int(a.dstBits)
 	}
-	if c := a.dst.Addr().Compare(b.dst.Addr()); c != 0 {
+	if c := bytes.Compare(a.dstAddr[:], b.dstAddr[:]); c != 0 {
 		return c
 	}
-	if a.src.Bits() != b.src.Bits() {
-		return b.src.Bits() - a.src.Bits()
+	if a.srcBits != b.srcBits {
+		return int(b.srcBits) - int(a.srcBits)
 	}
-	return a.src.Addr().Compare(b.src.Addr())
+	return bytes.Compare(a.srcAddr[:], b.srcAddr[:])
 }
 
 // core is the protocol state machine. It is not safe for concurrent use:
@@ -147,7 +171,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 		ifaces: map[int]*iface{}, neighs: map[neighKey]*neighbour{},
 		multipliers: map[neighKey]uint16{},
 		routes:      map[routeKey]*entry{},
-		xroutes: map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
+		xroutes:     map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
 		own:    map[routeKey]*ownRequest{},
 		kowner: map[kernel.Key]routeKey{},
 	}
@@ -161,7 +185,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 }
 
 func xkey(x Xroute) routeKey {
-	return routeKey{x.Prefix.Masked(), wire.SrcOrZero(x.Prefix, x.Src).Masked()}
+	return makeKey(x.Prefix.Masked(), wire.SrcOrZero(x.Prefix, x.Src).Masked())
 }
 
 // timestamp is our µs clock modulo 2³², never 0.

@@ -103,7 +103,7 @@ func (c *core) neighInfo(n *neighbour) NeighbourInfo {
 }
 
 func (c *core) routeInfo(k routeKey, e *entry, r *route) RouteInfo {
-	return RouteInfo{Prefix: k.dst, Src: k.src, RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
+	return RouteInfo{Prefix: k.dst(), Src: k.src(), RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
 		RefMetric: r.refmetric, Via: r.neigh.addr, Iface: r.neigh.ifc.Name,
 		Feasible: c.feasibleRoute(e, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
 }
@@ -142,7 +142,7 @@ func (c *core) takeEvents() []Event {
 	evs := c.events
 	c.events = nil
 	for k := range c.dirty {
-		ri := RouteInfo{Prefix: k.dst, Src: k.src, Metric: inf}
+		ri := RouteInfo{Prefix: k.dst(), Src: k.src(), Metric: inf}
 		if e := c.routes[k]; e != nil && e.installed != nil {
 			ri = c.routeInfo(k, e, e.installed)
 		}
@@ -167,7 +167,7 @@ func (c *core) snapshot() Snapshot {
 	}
 	for k, e := range c.routes {
 		for _, src := range e.sources {
-			s.Sources = append(s.Sources, SourceInfo{RouterID: src.rid, Prefix: k.dst, Src: k.src,
+			s.Sources = append(s.Sources, SourceInfo{RouterID: src.rid, Prefix: k.dst(), Src: k.src(),
 				Seqno: src.seqno, Metric: src.metric, Age: c.now.Sub(src.time)})
 		}
 	}

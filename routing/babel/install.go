@@ -30,30 +30,30 @@ func (c *core) kernelRoute(k routeKey, e *entry) (kernel.Route, bool) {
 		return kernel.Route{}, false
 	}
 	p := c.cfg.Install
-	src := k.src
+	src := k.src()
 	switch {
 	case p.NoSubtrees:
 		src = netip.Prefix{} // only "::/0 from network" got here; strip it
-	case p.Network.IsValid() && k.dst.Bits() == 0 && src.Bits() == 0 && k.dst.Addr().Is6():
+	case p.Network.IsValid() && k.dst().Bits() == 0 && src.Bits() == 0 && k.dst().Addr().Is6():
 		src = p.Network // a legacy non-specific default becomes "default from network"
 	}
 	if src.IsValid() && src.Bits() == 0 {
 		src = netip.Prefix{}
 	}
-	kr := kernel.Route{Dst: k.dst, Src: src}
+	kr := kernel.Route{Dst: k.dst(), Src: src}
 	if c.metric(r) >= inf {
-		if k.dst.Bits() == 0 {
+		if k.dst().Bits() == 0 {
 			return kernel.Route{}, false // never a default unreachable
 		}
 		kr.Unreachable, kr.Metric = true, 0xFFFFFFFF
 		return kr, true
 	}
 	kr.Gateway = r.neigh.addr
-	if r.nexthop.IsValid() && r.nexthop.Is6() == k.dst.Addr().Is6() {
+	if r.nexthop.IsValid() && r.nexthop.Is6() == k.dst().Addr().Is6() {
 		kr.Gateway = r.nexthop.WithZone("")
 	}
 	kr.Ifindex = r.neigh.ifc.Index
-	if k.dst.Addr().Is4() {
+	if k.dst().Addr().Is4() {
 		kr.PrefSrc = p.PrefSrc4
 	} else {
 		kr.PrefSrc = p.PrefSrc6
@@ -71,7 +71,7 @@ func naturalKey(kk kernel.Key) routeKey {
 			src = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 		}
 	}
-	return routeKey{kk.Dst, src}
+	return makeKey(kk.Dst, src)
 }
 
 // kernelOwner is the key whose route holds the kernel slot kk. kowner only
@@ -98,7 +98,7 @@ func (c *core) syncKernel(k routeKey, e *entry) {
 			owner, held = c.kernelOwner(want.Key())
 		}
 		if held && owner != k {
-			if k.src.Bits() == 0 {
+			if k.src().Bits() == 0 {
 				ok = false // the source-specific route owns this kernel slot
 			} else if oe := c.routes[owner]; oe != nil {
 				c.forgetKernel(owner, oe) // take it over from the legacy default
@@ -171,7 +171,7 @@ func (c *core) commit() {
 			continue
 		}
 		c.stats.KernelErrors++
-		c.log.Warn("babel: install route", "prefix", k.dst, "source", k.src, "err", err)
+		c.log.Warn("babel: install route", "prefix", k.dst(), "source", k.src(), "err", err)
 		if e := c.routes[k]; e != nil && e.inKernel && e.kernel == op.Route {
 			c.forgetKernel(k, e)
 		}

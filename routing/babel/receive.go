@@ -211,7 +211,7 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 		c.stats.Filtered++
 		return
 	}
-	k := routeKey{u.Prefix, u.Src}
+	k := makeKey(u.Prefix, u.Src)
 	e := c.routes[k]
 	var r *route
 	if e != nil {

@@ -71,7 +71,7 @@ func (c *core) usable(k routeKey) bool {
 // requestSeqno sends our own Seqno Request for k to n (or multicast when n
 // is nil), and resends it while k has no usable route.
 func (c *core) requestSeqno(k routeKey, rid wire.RouterID, seqno uint16, n *neighbour) {
-	req := wire.SeqnoRequest{Seqno: seqno, HopCount: 127, RouterID: rid, Prefix: k.dst, Src: k.src}
+	req := wire.SeqnoRequest{Seqno: seqno, HopCount: 127, RouterID: rid, Prefix: k.dst(), Src: k.src()}
 	if n != nil {
 		c.unicastTLV(n, req, true)
 	} else {
@@ -100,13 +100,13 @@ func (c *core) runOwnRequests() {
 		}
 		o.resends++
 		o.last = c.now
-		req := wire.SeqnoRequest{Seqno: o.seqno, HopCount: 127, RouterID: o.rid, Prefix: k.dst, Src: k.src}
+		req := wire.SeqnoRequest{Seqno: o.seqno, HopCount: 127, RouterID: o.rid, Prefix: k.dst(), Src: k.src()}
 		if n := c.bestNeighbour(k, nil); n != nil {
 			c.unicastTLV(n, req, true)
 		} else {
 			c.multicastTLV(req, true)
 		}
-		c.log.Debug("babel: seqno request resent", "prefix", k.dst, "source", k.src, "seqno", o.seqno, "resend", o.resends)
+		c.log.Debug("babel: seqno request resent", "prefix", k.dst(), "source", k.src(), "seqno", o.seqno, "resend", o.resends)
 	}
 }
 
@@ -147,13 +147,13 @@ func (c *core) handleRouteRequest(n *neighbour, r wire.RouteRequest) {
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 		return
 	}
-	k := routeKey{r.Prefix, r.Src}
+	k := makeKey(r.Prefix, r.Src)
 	n.ifc.mc.addUpdate(k)
 	n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 }
 
 func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
-	k := routeKey{r.Prefix, r.Src}
+	k := makeKey(r.Prefix, r.Src)
 	if _, ok := c.xroutes[k]; ok {
 		if r.RouterID == c.cfg.RouterID && seqnoNewer(r.Seqno, c.seqno) {
 			if r.HopCount > 0 && r.Seqno-c.seqno > 100 {
@@ -164,7 +164,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 			if seqnoNewer(r.Seqno, c.seqno) {
 				c.seqno = r.Seqno
 			}
-			c.log.Debug("babel: seqno request for our route", "prefix", k.dst, "seqno", c.seqno)
+			c.log.Debug("babel: seqno request for our route", "prefix", k.dst(), "seqno", c.seqno)
 		}
 		c.queueUpdate(k, true)
 		return
@@ -198,7 +198,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 	}
 	c.forwarded[k] = &pendingRequest{rid: r.RouterID, seqno: r.Seqno, from: n, to: to, time: c.now}
 	r.HopCount--
-	c.log.Debug("babel: forward seqno request", "prefix", k.dst, "peer", to.addr, "seqno", r.Seqno)
+	c.log.Debug("babel: forward seqno request", "prefix", k.dst(), "peer", to.addr, "seqno", r.Seqno)
 	c.unicastTLV(to, r, true)
 }
 

@@ -222,7 +222,7 @@ func (c *core) triggered(k routeKey, old, cur state) {
 		c.queueUpdate(k, true)
 	}
 	if sent && old.present && old.metric < inf && int(cur.metric) >= int(old.metric)+288 {
-		c.multicastTLV(wire.RouteRequest{Prefix: k.dst, Src: k.src}, false)
+		c.multicastTLV(wire.RouteRequest{Prefix: k.dst(), Src: k.src()}, false)
 	}
 	if old.present != cur.present || old.metric != cur.metric || old.rid != cur.rid {
 		c.emitRoute(k)
@@ -250,7 +250,7 @@ func (c *core) requestLost(k routeKey, old state) {
 	if s.metric >= inf {
 		seq = s.seqno
 	}
-	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst, "source", k.src, "seqno", seq)
+	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst(), "source", k.src(), "seqno", seq)
 	c.requestSeqno(k, old.rid, seq, c.bestNeighbour(k, nil))
 }
 

@@ -123,7 +123,7 @@ func (c *core) sendHello(ifc *iface) {
 // updateFor builds the Update we announce for k on ifc; false means none
 // (split horizon).
 func (c *core) updateFor(ifc *iface, k routeKey) (wire.Update, bool) {
-	u := wire.Update{Interval: cs(ifc.Update), Prefix: k.dst, Src: k.src,
+	u := wire.Update{Interval: cs(ifc.Update), Prefix: k.dst(), Src: k.src(),
 		HasRouterID: true, RouterID: c.cfg.RouterID, Seqno: c.seqno, Metric: inf}
 	if x, ok := c.xroutes[k]; ok {
 		u.Metric = x.Metric
