@@ -230,23 +230,21 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 		return
 	}
 	if e == nil {
-		e = &entry{}
+		e = newEntry()
 		c.routes[k] = e
 	}
 	s := c.addSource(e, u.RouterID, u.Seqno)
 	feasible := s.feasible(c.now, u.Seqno, u.Metric)
 	old, oldRoute := c.stateOf(e), e.installed
 	if r == nil {
-		r = &route{neigh: n, smoothAt: c.now}
-		e.routes = append(e.routes, r)
-		r.smoothed = -1
+		r = c.newRoute(e, n)
 	}
 	if !feasible && e.installed == r && r.rid != u.RouterID {
 		e.installed = nil // a successor switching sources unfeasibly: uninstall
 	}
 	r.rid, r.seqno, r.refmetric = u.RouterID, u.Seqno, u.Metric
 	r.nexthop = u.NextHop
-	r.time, r.hold = c.now, holdTime(u.Interval)
+	r.time, r.hold = c.since(), holdTime(u.Interval)
 	if r.smoothed < 0 {
 		r.smoothed = max(float64(c.metric(r)), 32767)
 	}

@@ -76,10 +76,12 @@ type route struct {
 	seqno     uint16
 	refmetric uint16
 	nexthop   netip.Addr
-	time      time.Time // last finite update
-	hold      time.Duration
-	smoothed  float64
-	smoothAt  time.Time
+	// time (of the last finite update) and smoothAt are since the core's
+	// epoch (see [core.since]): no pointers for the garbage collector.
+	time     time.Duration
+	hold     time.Duration
+	smoothed float64
+	smoothAt time.Duration
 }
 
 // entry is everything about one (dst, src). It lives while it has routes,
@@ -91,6 +93,12 @@ type entry struct {
 	// kernel is what we put in the kernel for this key, if inKernel.
 	kernel   kernel.Route
 	inKernel bool
+	// Most keys have one route and one source: their room comes with the
+	// entry, in one allocation.
+	route0  route
+	used0   bool
+	routes0 [1]*route
+	src0    [1]source
 }
 
 func holdTime(interval uint16) time.Duration {
@@ -98,7 +106,29 @@ func holdTime(interval uint16) time.Duration {
 	return time.Duration(max(s, 15)) * time.Second
 }
 
-func (c *core) expired(r *route) bool { return c.now.Sub(r.time) >= r.hold }
+func (c *core) expired(r *route) bool { return c.since()-r.time >= r.hold }
+
+// since is now as a duration since the core's epoch.
+func (c *core) since() time.Duration { return c.now.Sub(c.epoch) }
+
+// newEntry makes an entry for a key, with room for one route and one source.
+func newEntry() *entry {
+	e := &entry{}
+	e.routes, e.sources = e.routes0[:0], e.src0[:0]
+	return e
+}
+
+// newRoute adds a route through n to e.
+func (c *core) newRoute(e *entry, n *neighbour) *route {
+	r := &route{}
+	if !e.used0 {
+		// Only once: a pointer to a removed route may still be compared.
+		e.used0, r = true, &e.route0
+	}
+	*r = route{neigh: n, smoothAt: c.since(), smoothed: -1}
+	e.routes = append(e.routes, r)
+	return r
+}
 
 // metric is refmetric + link cost, capped; expired routes are unreachable.
 func (c *core) metric(r *route) uint16 {
@@ -111,8 +141,8 @@ func (c *core) metric(r *route) uint16 {
 // smooth returns r's smoothed metric, decaying it towards the current metric.
 func (c *core) smooth(r *route) float64 {
 	m := float64(c.metric(r))
-	dt := c.now.Sub(r.smoothAt)
-	r.smoothAt = c.now
+	dt := c.since() - r.smoothAt
+	r.smoothAt = c.since()
 	if dt > 0 {
 		r.smoothed = m + (r.smoothed-m)*math.Exp2(-float64(dt)/float64(c.cfg.SmoothingHalfLife))
 	}
@@ -325,7 +355,7 @@ func (c *core) expire() {
 	for k, e := range c.routes {
 		for i := 0; i < len(e.routes); {
 			r := e.routes[i]
-			if c.now.Sub(r.time) >= r.hold*7/8 {
+			if c.since()-r.time >= r.hold*7/8 {
 				c.flushRoute(k, e, i)
 				if c.routes[k] == nil {
 					break
