@@ -119,8 +119,7 @@ func (c *core) hello(n *neighbour, h wire.Hello, recvTS uint32) {
 	n.hist[slot].hello(c.now, h.Seqno, h.Interval)
 	if n.rxcost(c.now) != before {
 		// Tell the neighbour at once that the link works (or stopped working).
-		n.ifc.mc.tlvs = append(n.ifc.mc.tlvs, c.ihuTLV(n))
-		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentTLV)))
+		c.queueIHU(n, urgentTLV)
 	}
 	if slot == 0 && h.Interval != 0 {
 		n.lastMulticast = c.now

@@ -142,7 +142,7 @@ func (c *core) bestNeighbour(k routeKey, except *neighbour) *neighbour {
 
 func (c *core) handleRouteRequest(n *neighbour, r wire.RouteRequest) {
 	if r.Wildcard() {
-		n.ifc.mc.tlvs = append(n.ifc.mc.tlvs, c.ihuTLV(n))
+		c.queueIHU(n, urgentUpdate)
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 		return

@@ -103,6 +103,30 @@ func (c *core) ihuTLV(n *neighbour) wire.IHU {
 	return ihu
 }
 
+// queueIHU queues an IHU for n, to leave within about delay: in n's unicast
+// packet when one is pending (babeld piggybacks it there too), else in the
+// interface's multicast packet.
+func (c *core) queueIHU(n *neighbour, delay time.Duration) {
+	o := &n.ifc.mc
+	if len(n.out.tlvs) > 0 {
+		o = &n.out
+	}
+	o.tlvs = append(o.tlvs, c.ihuTLV(n))
+	o.schedule(c.now.Add(c.roughly(delay)))
+}
+
+// companionHello is the unscheduled Hello that goes with an IHU carrying
+// RTT data when its packet has no Hello: the receiver samples the RTT only
+// from a timestamped Hello and such an IHU in one packet. In a unicast
+// packet it is a unicast Hello, with n's own seqno (as babeld).
+func (c *core) companionHello(ifc *iface, n *neighbour) wire.Hello {
+	if n == nil {
+		return c.helloTLV(ifc, 0)
+	}
+	n.uSeqno++
+	return wire.Hello{Flags: wire.HelloUnicast, Seqno: n.uSeqno, HasTimestamp: true, Timestamp: c.timestamp()}
+}
+
 // sendHello queues a scheduled Hello and the IHUs that go with it.
 func (c *core) sendHello(ifc *iface) {
 	ifc.hellos++
@@ -186,6 +210,12 @@ func (c *core) flush(ifc *iface, o *outbox, n *neighbour) {
 		}
 	}
 	for _, t := range o.tlvs {
+		if ihu, ok := t.(wire.IHU); ok && ihu.HasTimestamp && !w.HasHello() {
+			if w.Len()+64 > limit {
+				send() // the Hello and the IHU must share a packet
+			}
+			add(c.companionHello(ifc, n))
+		}
 		add(t)
 	}
 	keys := compactKeys(o.updates)
