@@ -51,11 +51,17 @@ func TestFollowerInstallsFollowsAndReverts(t *testing.T) {
 	ra, r1 := raDefault(), re6stDefault("fe80::a", "re6stnet1")
 	k := newFakeKernel(ra, r1)
 	before := k.String()
+	routes, _ := k.Routes()
+	plan, ok := Plan(routes, Config{Network: network})
+	if !ok || plan.String() != ours("fe80::a", "re6stnet1", 1023) {
+		t.Fatalf("plan %v %v", plan, ok)
+	}
 	f, err := Start(context.Background(), k, Config{Network: network})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1023), r1.String(), ra.String()))
+	// What is shown before is what is installed.
+	waitTable(t, k, lines(plan.String(), r1.String(), ra.String()))
 
 	t.Run("follows-next-hop", func(t *testing.T) {
 		r2 := re6stDefault("fe80::b", "re6stnet2")
@@ -126,6 +132,12 @@ func TestFollowerLeavesForeignRouteAloneWithoutRe6st(t *testing.T) {
 	}
 	if got := k.String(); got != ra.String() || len(f.Changes()) != 0 {
 		t.Fatalf("table %s, changes %v", got, f.Changes())
+	}
+}
+
+func TestPlanWithoutRe6stDefault(t *testing.T) {
+	if r, ok := Plan([]system.Route{raDefault()}, Config{Network: network}); ok {
+		t.Fatalf("planned %v without a re6st default", r)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"re6st-tui/diag"
 	"re6st-tui/diag/defroute"
+	"re6st-tui/diag/system"
 )
 
 // sysctlFix sets one sysctl and remembers the old value.
@@ -86,15 +87,26 @@ func (d *Doctor) acceptRA2(iface string) Fix {
 type re6stDefaultFix struct {
 	sys     System
 	network netip.Prefix
+	plan    system.Route // the route Apply installs, were it applied now
 	log     *slog.Logger
 }
 
 // Re6stDefaultFixID is the id of the fix that makes re6st the default route.
 const Re6stDefaultFixID = "re6st-default"
 
+func (d *Doctor) re6stDefault(network netip.Prefix, routes []system.Route) (Fix, bool) {
+	plan, ok := defroute.Plan(routes, defroute.Config{Network: network})
+	if !ok {
+		return nil, false
+	}
+	return &re6stDefaultFix{sys: d.Sys, network: network, plan: plan, log: d.Log}, true
+}
+
+// Info names the exact route, so that a person sees the change before it
+// is made.
 func (f *re6stDefaultFix) Info() FixInfo {
 	return FixInfo{ID: Re6stDefaultFixID, Summary: fmt.Sprintf(
-		"route all traffic through re6st: copy re6st's default from %v as a plain default route with a lower metric, following its next hop", f.network)}
+		"route all traffic through re6st: add %v, which follows re6st's next hop", f.plan)}
 }
 
 func (f *re6stDefaultFix) Apply(ctx context.Context) (Applied, error) {

@@ -197,3 +197,30 @@ func TestUnderlayLoop(t *testing.T) {
 		t.Fatalf("got %s", r.Status)
 	}
 }
+
+// TestSharedFixOfferedOnce: accept_ra=2 cures both the RA default route
+// that fights re6st's and the uplink that ignores advertisements; it is
+// listed under the first check only, and under the second when the first
+// does not offer it.
+func TestSharedFixOfferedOnce(t *testing.T) {
+	offers := func(rs []Result) map[string][]string {
+		m := map[string][]string{}
+		for _, r := range rs {
+			m[r.ID] = fixIDs(r)
+		}
+		return m
+	}
+	d := &Doctor{Sys: uplinkSys(ra("eth0"), re6st("fe80::a")), Node: Node{Network: network}}
+	got := offers(d.RunChecks(context.Background(), "forwarding", "default-route"))
+	if !slices.Equal(got["default-route"], []string{"re6st-default", "accept-ra-2:eth0"}) || len(got["forwarding"]) != 0 {
+		t.Fatalf("with a conflict: %v", got)
+	}
+	d = &Doctor{Sys: uplinkSys(ra("eth0")), Node: Node{Network: network}}
+	got = offers(d.RunChecks(context.Background(), "default-route", "forwarding"))
+	if len(got["default-route"]) != 0 || !slices.Equal(got["forwarding"], []string{"accept-ra-2:eth0"}) {
+		t.Fatalf("without a re6st default: %v", got)
+	}
+	if f, ok := d.RunChecks(context.Background(), "forwarding")[0].Fix("accept-ra-2:eth0"); !ok || f == nil {
+		t.Fatal("the listed fix cannot be applied")
+	}
+}
