@@ -155,7 +155,7 @@ func (c *checkup) findingsLocked() []state.Finding {
 			if a := c.appliedLocked(fi.ID); a != nil {
 				f.Fixes = append(f.Fixes, a.state())
 			} else {
-				f.Fixes = append(f.Fixes, state.Fix{ID: fi.ID, Summary: fi.Summary})
+				f.Fixes = append(f.Fixes, state.Fix{ID: fi.ID, Summary: fi.Summary, Change: fi.Change})
 			}
 		}
 		for _, a := range c.applied {
@@ -178,7 +178,7 @@ func (c *checkup) appliedLocked(id string) *appliedFix {
 }
 
 func (a *appliedFix) state() state.Fix {
-	fx := state.Fix{ID: a.info.ID, Summary: a.info.Summary, Applied: true}
+	fx := state.Fix{ID: a.info.ID, Summary: a.info.Summary, Change: a.info.Change, Applied: true}
 	for _, ch := range a.handle.Changes() {
 		fx.Changes = append(fx.Changes, state.Change(ch))
 	}
@@ -203,7 +203,7 @@ func (c *checkup) apply(ctx context.Context, id string) error {
 	c.mu.Lock()
 	c.applied = append(c.applied, a)
 	c.mu.Unlock()
-	c.log.Info("fix applied", "fix", id, "change", a.info.Summary)
+	c.log.Info("fix applied", "fix", id, "change", a.info.Change)
 	c.publishFindings()
 	c.routesChanged() // check again: the fix should have cured something
 	return nil

@@ -99,8 +99,8 @@ func TestCheckupAppliesAndRevertsExactly(t *testing.T) {
 		t.Errorf("accept-ra-2 offered twice: forwarding offers %v", fixIDs(fw))
 	}
 	const route = "default via fe80::a dev re6stnet1 proto static metric 1023"
-	if !strings.Contains(f.Fixes[0].Summary, route) {
-		t.Errorf("the summary does not name the route: %q", f.Fixes[0].Summary)
+	if f.Fixes[0].Change != "ip -6 route add "+route {
+		t.Errorf("the fix does not name its route: %q", f.Fixes[0].Change)
 	}
 
 	if err := c.apply(ctx, "re6st-default"); err != nil {

@@ -37,7 +37,7 @@ func TestLabDefaultRouteFix(t *testing.T) {
 
 	fix := offeredFix(t, c)
 	route := fixRoute(t, fix)
-	t.Logf("offered: %s", fix.Summary)
+	t.Logf("offered: %s: %s", fix.Summary, fix.Change)
 	st := c.Snapshot()
 	if !hasKernelRow(st, func(r state.KernelRoute) bool { return r.IsDefault() && r.Src.String() == demo.Network }) ||
 		!hasKernelRow(st, func(r state.KernelRoute) bool {
@@ -129,14 +129,12 @@ func hasKernelRow(st state.State, match func(state.KernelRoute) bool) bool {
 	return slices.ContainsFunc(st.Kernel, match)
 }
 
-// fixRoute is the route a fix's summary names ("... add <route>, which
-// ...").
+// fixRoute is the route a fix adds, from its exact change.
 func fixRoute(t *testing.T, fix state.Fix) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(fix.Summary, "add ")
-	route, _, ok2 := strings.Cut(rest, ",")
-	if !ok || !ok2 || !strings.HasPrefix(route, "default via ") {
-		t.Fatalf("the fix does not name its route: %q", fix.Summary)
+	route, ok := strings.CutPrefix(fix.Change, "ip -6 route add ")
+	if !ok || !strings.HasPrefix(route, "default via ") {
+		t.Fatalf("the fix does not name its route: %q", fix.Change)
 	}
 	return route
 }

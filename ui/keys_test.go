@@ -140,6 +140,39 @@ func TestFixKeys(t *testing.T) {
 	mustContain(t, m, "default   ", "re6stnet1", "static")
 }
 
+// TestFixConfirmShowsExactChange: with one fix offered, as on a node
+// whose plain default route fights re6st's, F shows the exact change on a
+// line of its own before y applies it; n cancels.
+func TestFixConfirmShowsExactChange(t *testing.T) {
+	st := fake.Typical(t0)
+	for i := range st.Findings {
+		if f := &st.Findings[i]; f.ID == state.CheckDefaultRoute {
+			f.Status, f.Fixes = state.CheckWarn, f.Fixes[1:]
+		}
+	}
+	m, _ := newModel(t, st, 120, 36)
+	const change = "ip -6 route add default via fe80::216:3e00:0:1 dev re6stnet1 proto static metric 512"
+	press(m, "F")
+	mustContain(t, m, "Apply the default-route fix?", "This will route all traffic through re6st, following", "  "+change+" ")
+	if cmd := press(m, "n"); cmd != nil || m.prompt != nil {
+		t.Fatal("n did not cancel")
+	}
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
+		t.Fatal("applied although cancelled")
+	}
+	run(m, press(m, "F", "y"))
+	if f, _ := m.defaultRouteFinding(); !hasApplied(f) {
+		t.Fatalf("not applied after y; status %q", m.status)
+	}
+	mustContain(t, m, "✓ U revert │ fix in effect: route all traffic through re6st")
+	press(m, "U")
+	mustContain(t, m, "Revert the default-route fix?", "This undoes:", "add-route default via fe80::216:3e00:0:1 dev re6stnet1")
+	run(m, press(m, "y"))
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
+		t.Fatal("not reverted after y")
+	}
+}
+
 func TestNodeCommandKeys(t *testing.T) {
 	m, _ := typical(t)
 	run(m, press(m, "R"))

@@ -80,7 +80,10 @@ type Node struct {
 // FixInfo names a fix offered by a result.
 type FixInfo struct {
 	ID      string `json:"id"`
-	Summary string `json:"summary"`
+	Summary string `json:"summary"` // what it does, for a person
+	// Change is the exact change, as the command that would make it
+	// (`ip -6 route add …`, `sysctl -w …`), shown before it is applied.
+	Change string `json:"change,omitempty"`
 }
 
 // Fix changes the system to cure what a check found.

@@ -22,7 +22,9 @@ type sysctlFix struct {
 	now         func() time.Time
 }
 
-func (f *sysctlFix) Info() FixInfo { return FixInfo{ID: f.id, Summary: f.summary} }
+func (f *sysctlFix) Info() FixInfo {
+	return FixInfo{ID: f.id, Summary: f.summary, Change: "sysctl -w " + f.key + "=" + f.value}
+}
 
 func (f *sysctlFix) Apply(ctx context.Context) (Applied, error) {
 	old, err := f.sys.Sysctl(f.key)
@@ -105,8 +107,8 @@ func (d *Doctor) re6stDefault(network netip.Prefix, routes []system.Route) (Fix,
 // Info names the exact route, so that a person sees the change before it
 // is made.
 func (f *re6stDefaultFix) Info() FixInfo {
-	return FixInfo{ID: Re6stDefaultFixID, Summary: fmt.Sprintf(
-		"route all traffic through re6st: add %v, which follows re6st's next hop", f.plan)}
+	return FixInfo{ID: Re6stDefaultFixID, Summary: "route all traffic through re6st, following re6st's next hop as it changes",
+		Change: "ip -6 route add " + f.plan.String()}
 }
 
 func (f *re6stDefaultFix) Apply(ctx context.Context) (Applied, error) {

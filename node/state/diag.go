@@ -33,8 +33,11 @@ type Finding struct {
 
 // Fix is one fix a check offers; its ID is what ApplyFix and RevertFix take.
 type Fix struct {
-	ID      string   `json:"id"`      // e.g. "accept-ra-2:eth0", "re6st-default"
-	Summary string   `json:"summary"` // the exact change, shown before it is applied
+	ID      string `json:"id"`      // e.g. "accept-ra-2:eth0", "re6st-default"
+	Summary string `json:"summary"` // what it does, for a person
+	// Change is the exact change, as the command that would make it
+	// (`ip -6 route add …`), shown before it is applied.
+	Change  string   `json:"change,omitempty"`
 	Applied bool     `json:"applied"` // in force, and can be reverted
 	Changes []Change `json:"changes,omitempty"`
 }

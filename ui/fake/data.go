@@ -210,9 +210,10 @@ func defaultRouteFinding(applied string) state.Finding {
 		Details: []string{"net.ipv6.conf.all.forwarding = 1", "net.ipv6.conf.eth0.accept_ra = 1",
 			"the main table has no default route but re6st's, from " + network.String()},
 		Fixes: []state.Fix{
-			{ID: fixAcceptRA, Summary: "set net.ipv6.conf.eth0.accept_ra=2 so router advertisements still count with forwarding on"},
-			{ID: fixRe6stDefault, Summary: "route all traffic through re6st: copy re6st's default from " + network.String() +
-				" as a plain default route with a lower metric, following its next hop"},
+			{ID: fixAcceptRA, Summary: "set net.ipv6.conf.eth0.accept_ra=2 so router advertisements still count with forwarding on",
+				Change: "sysctl -w net.ipv6.conf.eth0.accept_ra=2"},
+			{ID: fixRe6stDefault, Summary: "route all traffic through re6st, following re6st's next hop as it changes",
+				Change: "ip -6 route add " + routeText(re6stDefault)},
 		}}
 	for i := range f.Fixes {
 		fx := &f.Fixes[i]
