@@ -178,7 +178,7 @@ func (c *checkup) appliedLocked(id string) *appliedFix {
 }
 
 func (a *appliedFix) state() state.Fix {
-	fx := state.Fix{ID: a.info.ID, Summary: a.info.Summary, Change: a.info.Change, Applied: true}
+	fx := state.Fix{ID: a.info.ID, Summary: a.info.Summary, Change: a.info.Change, Applied: true, Undo: a.handle.Undo()}
 	for _, ch := range a.handle.Changes() {
 		fx.Changes = append(fx.Changes, state.Change(ch))
 	}

@@ -110,7 +110,8 @@ func TestCheckupAppliesAndRevertsExactly(t *testing.T) {
 		t.Fatalf("after apply:\n%s", k)
 	}
 	f = p.finding(t, state.CheckDefaultRoute)
-	if fx, ok := f.Applied(); !ok || fx.ID != "re6st-default" || len(fx.Changes) == 0 || fx.Changes[0].Object != route {
+	if fx, ok := f.Applied(); !ok || fx.ID != "re6st-default" || len(fx.Changes) == 0 || fx.Changes[0].Object != route ||
+		!slices.Equal(fx.Undo, []string{"ip -6 route del " + route}) {
 		t.Fatalf("applied fix in the finding: %+v", f.Fixes)
 	}
 	// Cured, the check offers no fix, but the one in force stays listed.

@@ -104,7 +104,7 @@ func (n *Node) readKernel() {
 	n.st.Kernel = cur
 	n.mu.Unlock()
 	changed := false
-	diff(old, cur, func(v state.KernelRoute) any { return [4]any{v.Dst, v.Src, v.Table, v.Metric} },
+	diff(old, cur, func(v state.KernelRoute) any { return v.Key() },
 		func(v state.KernelRoute, gone bool) {
 			changed = true
 			n.publish(state.Event{Kind: state.KindKernel, Kernel: &v, Removed: gone})

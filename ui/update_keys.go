@@ -104,6 +104,7 @@ func (m *Model) confirmFix(apply bool) {
 		m.setStatus("no default-route fix is applied; F shows the fixes", false)
 	case !apply:
 		m.prompt = confirm("Revert the default-route fix?", revertLines(applied), m.fixCommand(applied.ID, false))
+		m.prompt.code = applied.Undo
 	case len(f.Fixes) == 0:
 		m.setStatus("the default-route check offers no fix: "+f.Explanation, true)
 	case len(f.Fixes) == 1:
@@ -146,8 +147,13 @@ func nonEmpty(s ...string) []string {
 	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
 }
 
+// revertLines introduce what a revert will do: the exact commands when
+// the node says (prompt code lines), else the changes it made.
 func revertLines(fx state.Fix) []string {
 	lines := []string{"In force: " + fx.Summary}
+	if len(fx.Undo) > 0 {
+		return append(lines, "", "This undoes it with:")
+	}
 	if len(fx.Changes) > 0 {
 		lines = append(lines, "", "This undoes:")
 	}

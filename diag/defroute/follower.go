@@ -255,6 +255,24 @@ func (f *Follower) Changes() []diag.Change {
 	return append([]diag.Change(nil), f.changes...)
 }
 
+// Undo is what Revert would do now, as `ip` commands: delete our route,
+// put back the one it displaced.
+func (f *Follower) Undo() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return nil
+	}
+	var out []string
+	if f.installed != nil {
+		out = append(out, "ip -6 route del "+f.installed.String())
+	}
+	if f.displaced != nil && f.touched {
+		out = append(out, "ip -6 route add "+f.displaced.String())
+	}
+	return out
+}
+
 // Revert stops following, deletes our route and puts back the route it
 // displaced, if any. It is idempotent.
 func (f *Follower) Revert(ctx context.Context) error {

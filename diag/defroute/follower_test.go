@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -63,6 +64,9 @@ func TestFollowerInstallsFollowsAndReverts(t *testing.T) {
 	}
 	// What is shown before is what is installed.
 	waitTable(t, k, lines(plan.String(), r1.String(), ra.String()))
+	if got := f.Undo(); !slices.Equal(got, []string{"ip -6 route del " + plan.String()}) {
+		t.Errorf("undo %q", got)
+	}
 
 	t.Run("follows-next-hop", func(t *testing.T) {
 		r2 := re6stDefault("fe80::b", "re6stnet2")
@@ -112,11 +116,17 @@ func TestFollowerRestoresDisplacedRoute(t *testing.T) {
 	waitTable(t, k, low.String())
 	k.Set([]system.Route{re6stDefault("fe80::a", "re6stnet1")})
 	waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1), re6stDefault("fe80::a", "re6stnet1").String()))
+	if got, want := f.Undo(), []string{"ip -6 route del " + ours("fe80::a", "re6stnet1", 1), "ip -6 route add " + low.String()}; !slices.Equal(got, want) {
+		t.Errorf("undo %q, want %q", got, want)
+	}
 	if err := f.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.String(); got != before {
 		t.Fatalf("after revert\n%s\nwant\n%s", got, before)
+	}
+	if got := f.Undo(); got != nil {
+		t.Errorf("undo after revert %q", got)
 	}
 }
 

@@ -98,6 +98,9 @@ type Applied interface {
 	// Changes lists what was changed so far (a fix that follows the system,
 	// like the re6st default route, keeps adding to it).
 	Changes() []diag.Change
+	// Undo is what Revert would do now, as the commands that would do it,
+	// shown before a revert; empty once reverted.
+	Undo() []string
 	// Revert undoes every change; it is idempotent.
 	Revert(ctx context.Context) error
 }

@@ -57,6 +57,15 @@ func (a *sysctlApplied) Changes() []diag.Change {
 	return out
 }
 
+func (a *sysctlApplied) Undo() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reverted != nil {
+		return nil
+	}
+	return []string{"sysctl -w " + a.fix.key + "=" + a.change.Before}
+}
+
 func (a *sysctlApplied) Revert(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -137,6 +137,9 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 	if r := runCheck(t, d, "forwarding"); r.Status != OK {
 		t.Fatalf("after fix: %s", r.Status)
 	}
+	if got := a.Undo(); !slices.Equal(got, []string{"sysctl -w net.ipv6.conf.eth0.accept_ra=1"}) {
+		t.Errorf("undo %q", got)
+	}
 	if err := a.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,8 @@ type Fix struct {
 	Change  string   `json:"change,omitempty"`
 	Applied bool     `json:"applied"` // in force, and can be reverted
 	Changes []Change `json:"changes,omitempty"`
+	// Undo is what reverting would do now, as commands, shown before.
+	Undo []string `json:"undo,omitempty"`
 }
 
 // Change is one change an applied fix made to the system (diag.Change).

@@ -225,8 +225,10 @@ func defaultRouteFinding(applied string) state.Finding {
 		f.Explanation = "this host has a default route again."
 		if fx.ID == fixAcceptRA {
 			fx.Changes = []state.Change{{Action: "set-sysctl", Object: "net.ipv6.conf.eth0.accept_ra", Before: "1", After: "2"}}
+			fx.Undo = []string{"sysctl -w net.ipv6.conf.eth0.accept_ra=1"}
 		} else {
 			fx.Changes = []state.Change{{Action: "add-route", Object: routeText(re6stDefault)}}
+			fx.Undo = []string{"ip -6 route del " + routeText(re6stDefault)}
 		}
 	}
 	return f
