@@ -52,21 +52,25 @@ type Node struct {
 	bus  *bus.Bus
 
 	// Set up by start, used by the loop goroutine only.
-	id       *identity.Identity
-	reg      *regclient.Client
-	cache    *cache.Cache
-	net      *netconf.Config
-	proto    *peer.Protocol
-	udp      *net.UDPConn
-	speaker  *babel.Speaker
-	tun      *tunnels.Manager
-	mgr      *tunnelmgr.Manager
-	address  map[int][]peer.Address // our advertised addresses, by family
-	learnIP  [2]bool                // learn our IPv4/IPv6 address from peers
-	upnp     *upnp.Status           // the gateway's mappings, nil without UPnP
-	incoming chan datagram
-	cmds     chan func()
-	refetch  time.Time // when to fetch the network config again (zero: never)
+	id      *identity.Identity
+	reg     *regclient.Client
+	cache   *cache.Cache
+	net     *netconf.Config
+	proto   *peer.Protocol
+	udp     *net.UDPConn
+	speaker *babel.Speaker
+	tun     *tunnels.Manager
+	mgr     *tunnelmgr.Manager
+	address map[int][]peer.Address // our advertised addresses, by family
+	learnIP [2]bool                // learn our IPv4/IPv6 address from peers
+	upnp    *upnp.Status           // the gateway's mappings, nil without UPnP
+	// exportDefault: this gateway's host has a default route, so the
+	// node exports the network's; hostDefault is what it last found.
+	exportDefault bool
+	hostDefault   hostDefault
+	incoming      chan datagram
+	cmds          chan func()
+	refetch       time.Time // when to fetch the network config again (zero: never)
 	// restartAt is when a config change makes the node start over.
 	restartAt   time.Time
 	nextCheck   time.Time // next hourly staleness check
