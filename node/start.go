@@ -152,18 +152,16 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			}
 		}
 	}
-	network, _ := identity.AddrFromBits(n.id.CA.Network)
-	netPrefix := netip.PrefixFrom(network, len(n.id.CA.Network))
 	cfg := babel.Config{
 		RouterID: randomRouterID(),
 		Hello:    n.hello(),
 		RTT:      parseBabelDefault(n.net.BabelDefault),
-		Xroutes:  []babel.Xroute{{Prefix: n.id.Subnet}},
-		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: netPrefix, NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+		Xroutes:  n.xroutes(),
+		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
 	}
 	if n.cfg.Gateway {
+		// The default route is exported while the host has one.
 		cfg.Install.Network = netip.Prefix{}
-		cfg.Xroutes = append(cfg.Xroutes, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: netPrefix})
 	}
 	if cfg.Auth, err = babelAuth(n.net.BabelHMACSign, n.net.BabelHMACAccept, n.net.HasBabelHMACAccept); err != nil {
 		return err
@@ -199,6 +197,11 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		if err := n.addBabelInterface(ctx, ifname, babel.Wired); err != nil {
 			return err
 		}
+	}
+	if n.cfg.Gateway {
+		done := make(chan struct{})
+		go func() { defer close(done); n.watchDefaultRoute(ctx) }()
+		*undo = append(*undo, func() { <-done })
 	}
 	go kernel.WatchLinks(rctx, func(index int, name string, up bool) {
 		if strings.HasPrefix(name, "re6stnet") || slices.Contains(n.cfg.Interfaces, name) {
