@@ -22,8 +22,10 @@ import (
 	"re6st-tui/node/netconf"
 	"re6st-tui/node/peer"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/remotegw"
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
+	"re6st-tui/node/upnp"
 	"re6st-tui/routing/babel"
 	"re6st-tui/tunnels"
 )
@@ -52,20 +54,30 @@ type Node struct {
 	bus  *bus.Bus
 
 	// Set up by start, used by the loop goroutine only.
-	id       *identity.Identity
-	reg      *regclient.Client
-	cache    *cache.Cache
-	net      *netconf.Config
-	proto    *peer.Protocol
-	udp      *net.UDPConn
-	speaker  *babel.Speaker
-	tun      *tunnels.Manager
-	mgr      *tunnelmgr.Manager
-	address  map[int][]peer.Address // our advertised addresses, by family
-	learnIP  [2]bool                // learn our IPv4/IPv6 address from peers
-	incoming chan datagram
-	cmds     chan func()
-	refetch  time.Time // when to fetch the network config again (zero: never)
+	id      *identity.Identity
+	reg     *regclient.Client
+	cache   *cache.Cache
+	net     *netconf.Config
+	proto   *peer.Protocol
+	udp     *net.UDPConn
+	speaker *babel.Speaker
+	tun     *tunnels.Manager
+	mgr     *tunnelmgr.Manager
+	address map[int][]peer.Address // our advertised addresses, by family
+	learnIP [2]bool                // learn our IPv4/IPv6 address from peers
+	upnp    *upnp.Status           // the gateway's mappings, nil without UPnP
+	// exportDefault: this gateway's host has a default route, so the
+	// node exports the network's; hostDefault is what it last found.
+	exportDefault bool
+	hostDefault   hostDefault
+	// remoteGW routes tunnel remotes through --remote-gateway; remoteIPs
+	// are the addresses each tunnel uses (by tap, or by "tap CN" for a
+	// served peer).
+	remoteGW  *remotegw.Manager
+	remoteIPs map[string][]netip.Addr
+	incoming  chan datagram
+	cmds      chan func()
+	refetch   time.Time // when to fetch the network config again (zero: never)
 	// restartAt is when a config change makes the node start over.
 	restartAt   time.Time
 	nextCheck   time.Time // next hourly staleness check
@@ -183,6 +195,9 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 		return err
 	}
 	if err := n.startRouting(ctx, undo); err != nil {
+		return err
+	}
+	if err := n.startRemoteGateways(undo); err != nil {
 		return err
 	}
 	if err := n.startTunnels(ctx, undo); err != nil {

@@ -109,7 +109,7 @@ func TestLabNetworkForms(t *testing.T) {
 	}
 	// The registry asks the live network through the node beside it.
 	reg := clientIn(t, d.Nodes[0].Host, "http://127.0.0.1/")
-	netlab.WaitFor(t, 30*time.Second, "versions of every node", func() error {
+	waitNetwork(t, d, 30*time.Second, "versions of every node", func() error {
 		b, err := reg.Versions(ctx)
 		if err != nil {
 			return err
@@ -125,7 +125,7 @@ func TestLabNetworkForms(t *testing.T) {
 		}
 		return nil
 	})
-	netlab.WaitFor(t, 30*time.Second, "topology with every node", func() error {
+	waitNetwork(t, d, 30*time.Second, "topology with every node", func() error {
 		b, err := reg.Topology(ctx)
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func TestLabNetworkForms(t *testing.T) {
 	// A node asks for a bootstrap peer: the registry offers another node.
 	boot := clientIn(t, d.Nodes[2].Host, d.Registry)
 	boot.SetIdentity(d.Nodes[2].ID.CA, d.Nodes[2].ID.Key, d.Nodes[2].ID.Prefix)
-	netlab.WaitFor(t, 30*time.Second, "a bootstrap peer", func() error {
+	waitNetwork(t, d, 30*time.Second, "a bootstrap peer", func() error {
 		prefix, addrs, ok, err := boot.GetBootstrapPeer(ctx)
 		if err != nil || !ok {
 			return fmt.Errorf("none (%v)", err)
@@ -168,6 +168,15 @@ func TestLabNetworkForms(t *testing.T) {
 		if addrs := n.Host.Run(t, "ip", "-6", "addr", "show", "dev", "lo"); strings.Contains(addrs, n.ID.Addr.String()) {
 			t.Errorf("%s: node address left after stop:\n%s", n.Host.Name, addrs)
 		}
+	}
+}
+
+// waitNetwork waits for cond, and fails with each node's report if it is
+// not met within timeout.
+func waitNetwork(t *testing.T, d *demo.Demo, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	if err := netlab.Poll(context.Background(), timeout, what, cond); err != nil {
+		t.Fatalf("%v\n%s", err, report(t, d))
 	}
 }
 

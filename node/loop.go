@@ -154,8 +154,10 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 	case tunnels.PeerConnected:
 		serial, _ := parseSerial(ev.Serial)
 		n.mgr.ServerConnect(ctx, prefix, ev.Tunnel, serial)
+		n.servedRemote(ev, true)
 	case tunnels.PeerDisconnected:
 		n.mgr.ServerDisconnect(prefix, ev.Tunnel)
+		n.servedRemote(ev, false)
 	case tunnels.Connected:
 		if !n.babelIfaces[ev.Tunnel] {
 			if err := n.addBabelInterface(ctx, ev.Tunnel, babel.Tunnel); err != nil {

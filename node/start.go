@@ -152,18 +152,16 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			}
 		}
 	}
-	network, _ := identity.AddrFromBits(n.id.CA.Network)
-	netPrefix := netip.PrefixFrom(network, len(n.id.CA.Network))
 	cfg := babel.Config{
 		RouterID: randomRouterID(),
 		Hello:    n.hello(),
 		RTT:      parseBabelDefault(n.net.BabelDefault),
-		Xroutes:  []babel.Xroute{{Prefix: n.id.Subnet}},
-		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: netPrefix, NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+		Xroutes:  n.xroutes(),
+		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
 	}
 	if n.cfg.Gateway {
+		// The default route is exported while the host has one.
 		cfg.Install.Network = netip.Prefix{}
-		cfg.Xroutes = append(cfg.Xroutes, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: netPrefix})
 	}
 	if cfg.Auth, err = babelAuth(n.net.BabelHMACSign, n.net.BabelHMACAccept, n.net.HasBabelHMACAccept); err != nil {
 		return err
@@ -199,6 +197,11 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		if err := n.addBabelInterface(ctx, ifname, babel.Wired); err != nil {
 			return err
 		}
+	}
+	if n.cfg.Gateway {
+		done := make(chan struct{})
+		go func() { defer close(done); n.watchDefaultRoute(ctx) }()
+		*undo = append(*undo, func() { <-done })
 	}
 	go kernel.WatchLinks(rctx, func(index int, name string, up bool) {
 		if strings.HasPrefix(name, "re6stnet") || slices.Contains(n.cfg.Interfaces, name) {
@@ -255,6 +258,9 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 			}
 		}
 		n.initAddresses()
+		if err := n.startUPnP(ctx, undo); err != nil {
+			return err
+		}
 	}
 	n.mgr = tunnelmgr.New(tunnelmgr.Config{
 		Network: n.id.CA.Network, Prefix: n.id.Prefix, ClientCount: n.clientCount(),
@@ -318,14 +324,19 @@ func (n *Node) initAddresses() {
 	n.publishAddress()
 }
 
-// addressesFor lists ip with each served port of its family.
+// addressesFor lists ip with each served port of its family, or the
+// gateway's port for it when UPnP maps it.
 func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 	var out []peer.Address
 	for _, pp := range n.cfg.PP {
 		if slices.Contains(n.cfg.DisabledProtocols, pp.Proto) || (peer.Family(pp.Proto) == 6) != v6 {
 			continue
 		}
-		out = append(out, peer.Address{IP: ip, Port: pp.Port, Proto: pp.Proto, Country: n.cfg.Country})
+		port := pp.Port
+		if mapped := n.mappedPort(pp.Port, pp.Proto); mapped != 0 && !v6 {
+			port = mapped
+		}
+		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.cfg.Country})
 	}
 	return out
 }

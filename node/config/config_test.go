@@ -99,6 +99,8 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"quote", base + "up 'echo\n", "re6stnet.conf:5: no closing single quote"},
 		{"verbose", base + "verbose loud\n", `re6stnet.conf:5: --verbose "loud": give a whole number`},
 		{"ip-any", base + "ip any\nip 198.18.0.1\n", "re6stnet.conf:5: --ip any cannot be combined"},
+		{"ip-upnp-name", base + "ip node.example\nip upnp\n", "re6stnet.conf:6: --ip upnp cannot be combined with IPv4"},
+		{"ip-any-upnp", base + "ip any\nip upnp\n", "re6stnet.conf:6: --ip upnp cannot be combined with --ip any"},
 		{"conflict", base + "default\ngateway\n", "re6stnet.conf:6: --default and --gateway conflict"},
 		{"required", "ca a\ncert b\nkey c\n", "command line: --registry is required"},
 		{"loop", base + "@re6stnet.conf\n", "nested more than 16 deep"},
@@ -169,4 +171,18 @@ func FuzzParseNodeConfig(f *testing.F) {
 			t.Fatal("empty error message")
 		}
 	})
+}
+
+// --ip upnp or any says how to find the IPv4 address: IPv6 addresses
+// may still be given.
+func TestIPSpecialWithIPv6(t *testing.T) {
+	for _, special := range []string{"upnp", "any"} {
+		n, err := parseWith(map[string]string{"re6stnet.conf": "registry http://r/\nca a\ncert b\nkey c\nip " + special + "\nip 2001:db8::7\n"}, "@re6stnet.conf")
+		if err != nil {
+			t.Fatalf("--ip %s with an IPv6 address: %v", special, err)
+		}
+		if len(n.IP) != 2 || n.IP[0] != special {
+			t.Errorf("--ip %s: IP = %v", special, n.IP)
+		}
+	}
 }

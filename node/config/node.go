@@ -242,23 +242,33 @@ func (n *Node) parseProtocols(set *Set) error {
 	return nil
 }
 
-// parseIPs checks --ip: addresses, or a single "any" or "upnp".
+// parseIPs checks --ip: addresses, or for IPv4 a single "any" or "upnp"
+// (IPv6 addresses may come with them: they are announced as given).
 func (n *Node) parseIPs(set *Set) error {
 	occ := set.Options["ip"]
-	for _, o := range occ {
+	var special *Occurrence
+	ipv4 := 0 // IPv4 addresses and host names
+	for i, o := range occ {
 		v := o.Values[0]
 		if v == "any" || v == "upnp" {
-			if len(occ) > 1 {
-				return &Error{o.Src, fmt.Sprintf("--ip %s cannot be combined with other --ip values", v)}
+			if special != nil {
+				return &Error{o.Src, fmt.Sprintf("--ip %s cannot be combined with --ip %s", v, special.Values[0])}
 			}
+			special = &occ[i]
 			continue
 		}
-		if _, err := netip.ParseAddr(v); err != nil {
-			// OpenVPN resolves names, so a host name is allowed too.
-			if strings.ContainsAny(v, " /,;") || v == "" {
-				return &Error{o.Src, fmt.Sprintf("--ip %q: give an IP address, a host name, any or upnp", v)}
-			}
+		a, err := netip.ParseAddr(v)
+		if err != nil && (strings.ContainsAny(v, " /,;") || v == "") {
+			return &Error{o.Src, fmt.Sprintf("--ip %q: give an IP address, a host name, any or upnp", v)}
 		}
+		// OpenVPN resolves names, so a host name is allowed too; it
+		// counts as IPv4, the family re6st resolves it in.
+		if err != nil || a.Is4() || a.Is4In6() {
+			ipv4++
+		}
+	}
+	if special != nil && ipv4 > 0 {
+		return &Error{special.Src, fmt.Sprintf("--ip %s cannot be combined with IPv4 --ip addresses: it says how to find the IPv4 address", special.Values[0])}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -47,7 +48,14 @@ type Config struct {
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
-	Log   *slog.Logger
+	// BehindNAT nodes run on l1..lN, on a LAN behind the lab's router gw,
+	// which masquerades them and maps ports with miniupnpd: they announce
+	// their servers with --ip upnp.
+	BehindNAT int
+	// Args adds options to the command line of the node on a host, by
+	// host name ("h2", "l1").
+	Args map[string][]string
+	Log  *slog.Logger
 }
 
 // Demo is a running demo network.
@@ -59,6 +67,8 @@ type Demo struct {
 	regProc  *netlab.Process
 	bin      func(string) (string, error)
 	gateway  bool
+	log      *slog.Logger
+	args     map[string][]string
 }
 
 // Node is one node of the demo.
@@ -100,12 +110,13 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra}, cfg.Log)
+	nat := cfg.BehindNAT > 0
+	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra, LANHosts: cfg.BehindNAT, NAT: nat, UPnP: nat}, cfg.Log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict, log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -123,6 +134,9 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	// The registry's first certificate makes its own node: h1 enrolls
 	// first, the others together.
 	hosts := lab.Hosts()[:cfg.Nodes]
+	for i := 1; i <= cfg.BehindNAT; i++ {
+		hosts = append(hosts, lab.Host(fmt.Sprintf("l%d", i)))
+	}
 	d.Nodes = make([]*Node, len(hosts))
 	join := func(i int) error {
 		n, err := d.enroll(ctx, hosts[i], bins["re6st-conf"])
@@ -145,11 +159,11 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	return d, nil
 }
 
-// underlayDefaults gives each host a default route on its uplink, as a
-// provider's router advertisement or DHCP would.
+// underlayDefaults gives each host a static default route on its uplink
+// ("proto static": a gateway exports no "proto boot" route, as babeld).
 func (d *Demo) underlayDefaults(ctx context.Context, hosts []*netlab.Host) error {
 	for _, h := range hosts {
-		if out, err := h.Command(ctx, "ip", "-6", "route", "add", "default", "via", Upstream, "dev", h.Iface).CombinedOutput(); err != nil {
+		if out, err := h.Command(ctx, "ip", "-6", "route", "add", "default", "via", Upstream, "dev", h.Iface, "proto", "static").CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: default route via %s: %w: %s", h.Name, Upstream, err, out)
 		}
 	}
@@ -236,34 +250,127 @@ func (d *Demo) startNode(n *Node, bin string) error {
 	args := []string{"--registry", d.Registry,
 		"--ca", filepath.Join(n.Dir, "ca.crt"), "--cert", filepath.Join(n.Dir, "cert.crt"), "--key", filepath.Join(n.Dir, "cert.key"),
 		"-l", filepath.Join(n.Dir, "log"), "-r", filepath.Join(n.Dir, "run"), "-s", filepath.Join(n.Dir, "state"),
-		"-v", "3", "--ip", n.Host.IPv4.String()}
+		"-v", "3"}
+	if strings.HasPrefix(n.Host.Name, "l") {
+		args = append(args, "--ip", "upnp")
+	} else {
+		args = append(args, "--ip", n.Host.IPv4.String())
+	}
 	if d.gateway && n.Host.Name == "h1" {
 		args = append(args, "--gateway")
 	}
+	args = append(args, d.args[n.Host.Name]...)
 	p, err := n.Host.Start(bin, args...)
 	n.Proc = p
 	return err
 }
 
 // WaitReachable waits until every node pings every other over the
-// overlay, and returns how long that took from the call.
+// overlay, from its re6st address, and returns how long that took from the
+// call. All pairs are probed at once, round after round: first until each
+// pair has answered once, then until one round where every pair answers.
 func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	start := time.Now()
-	for _, from := range d.Nodes {
-		for _, to := range d.Nodes {
-			if from == to {
-				continue
-			}
-			err := netlab.Poll(ctx, timeout-time.Since(start), fmt.Sprintf("%s → %s over the overlay", from.Host.Name, to.Host.Name), func() error {
-				_, err := from.Host.Ping(ctx, to.ID.Addr.String(), 1)
-				return err
-			})
-			if err != nil {
-				return time.Since(start), err
+	// A node's address appears when its node has started: the probers
+	// are opened by the rounds, as soon as they can bind.
+	probers := make([]*netlab.Prober, len(d.Nodes))
+	defer func() {
+		for _, p := range probers {
+			if p != nil {
+				p.Close()
 			}
 		}
+	}()
+	everyPair := func() [][]netip.Addr {
+		dsts := make([][]netip.Addr, len(d.Nodes))
+		for i := range d.Nodes {
+			for j, to := range d.Nodes {
+				if i != j {
+					dsts[i] = append(dsts[i], to.ID.Addr)
+				}
+			}
+		}
+		return dsts
 	}
-	return time.Since(start), nil
+	pending, confirming := everyPair(), false
+	for {
+		missing := d.probeRound(ctx, probers, pending)
+		n := 0
+		for _, m := range missing {
+			n += len(m)
+		}
+		d.log.Debug("probe round", "after", time.Since(start).Round(time.Millisecond), "unanswered", n, "confirming", confirming, "e.g.", d.pairs(missing, 3))
+		switch {
+		case n == 0 && confirming:
+			return time.Since(start), nil
+		case n == 0:
+			d.log.Info("every pair answered once", "after", time.Since(start).Round(time.Millisecond))
+			pending, confirming = everyPair(), true
+		case ctx.Err() != nil:
+			return time.Since(start), fmt.Errorf("after %v, %d pairs do not answer over the overlay, e.g. %s",
+				time.Since(start).Round(time.Millisecond), n, d.pairs(missing, 5))
+		case confirming:
+			pending = everyPair()
+		default:
+			pending = missing
+		}
+	}
+}
+
+// probeWait is how long a round waits for answers.
+const probeWait = 500 * time.Millisecond
+
+// probeRound probes dsts[i] from node i, all nodes at once, and returns
+// the destinations that did not answer, by node.
+func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts [][]netip.Addr) [][]netip.Addr {
+	missing := make([][]netip.Addr, len(dsts))
+	var wg sync.WaitGroup
+	for i := range probers {
+		if len(dsts[i]) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			if probers[i] == nil {
+				p, err := d.Nodes[i].Host.Prober(d.Nodes[i].ID.Addr)
+				if err != nil {
+					missing[i] = dsts[i]
+					time.Sleep(probeWait)
+					return
+				}
+				probers[i] = p
+			}
+			got, _ := probers[i].Round(ctx, dsts[i], probeWait)
+			for _, dst := range dsts[i] {
+				if _, ok := got[dst]; !ok {
+					missing[i] = append(missing[i], dst)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return missing
+}
+
+// pairs names up to limit of the pairs in missing, as "h1 → h2".
+func (d *Demo) pairs(missing [][]netip.Addr, limit int) string {
+	var out []string
+	for i, dsts := range missing {
+		for _, dst := range dsts {
+			if len(out) == limit {
+				return strings.Join(out, ", ") + ", …"
+			}
+			to := dst.String()
+			for _, n := range d.Nodes {
+				if n.ID.Addr == dst {
+					to = n.Host.Name
+				}
+			}
+			out = append(out, d.Nodes[i].Host.Name+" → "+to)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Close stops every process and removes the lab and the demo's files.

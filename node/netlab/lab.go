@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 )
@@ -22,6 +23,10 @@ type Config struct {
 	// NAT makes gw masquerade the LAN behind its WAN address; without it
 	// internet hosts route to the LAN through gw.
 	NAT bool
+	// UPnP makes gw, with NAT, an Internet gateway device: miniupnpd
+	// maps ports of its WAN address to LAN hosts that ask (see
+	// [UPnPTable]).
+	UPnP bool
 }
 
 // Addressing of the lab: documentation ranges only.
@@ -43,6 +48,9 @@ type Lab struct {
 	lan    *Host // holds the LAN bridge, when there is a LAN
 	hosts  []*Host
 	byName map[string]*Host
+
+	dir     string   // files of the lab's daemons, if any
+	closers []func() // what the lab serves itself (STUN), closed first
 
 	mu sync.Mutex
 	// procs guarded by mu: processes started in the lab, stopped at Close.
@@ -74,6 +82,9 @@ func (l *Lab) Namespaces() []string { return labNamespaces(l.id) }
 func Build(ctx context.Context, cfg Config, log *slog.Logger) (*Lab, error) {
 	if cfg.Hosts < 0 || cfg.LANHosts < 0 || cfg.Hosts+cfg.LANHosts > maxHosts {
 		return nil, fmt.Errorf("lab of %d+%d hosts: between 0 and %d hosts are supported", cfg.Hosts, cfg.LANHosts, maxHosts)
+	}
+	if cfg.UPnP && (!cfg.NAT || cfg.LANHosts == 0) {
+		return nil, errors.New("lab with UPnP: the router maps ports only with NAT and a LAN (set NAT and LANHosts)")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -162,7 +173,13 @@ func (l *Lab) buildLAN(ctx context.Context, cfg Config) error {
 		l.hosts = append(l.hosts, h)
 	}
 	if cfg.NAT {
-		return gw.masquerade("eth0")
+		if err := gw.masquerade("eth0"); err != nil {
+			return err
+		}
+		if cfg.UPnP {
+			return l.startUPnP(ctx)
+		}
+		return nil
 	}
 	for _, h := range l.hosts {
 		if lanV4.Contains(h.IPv4) {
@@ -201,6 +218,9 @@ func (l *Lab) Close() error {
 	procs := l.procs
 	l.mu.Unlock()
 	var errs []error
+	for _, c := range l.closers {
+		c()
+	}
 	for _, p := range procs {
 		p.kill()
 	}
@@ -209,6 +229,9 @@ func (l *Lab) Close() error {
 	}
 	if err := removeLabNamespaces(l.id); err != nil {
 		errs = append(errs, err)
+	}
+	if l.dir != "" {
+		os.RemoveAll(l.dir)
 	}
 	if l.lock != nil {
 		l.lock.release()

@@ -19,6 +19,8 @@ const (
 	// nsPrefix starts the name of every namespace a lab creates.
 	nsPrefix = "r6l"
 	nsDir    = "/run/netns"
+	// tempPrefix starts the name of a lab's directory in the temp dir.
+	tempPrefix = "re6st-netlab-"
 )
 
 // lockDir holds one lock file per live lab; a variable so tests of the sweep
@@ -170,7 +172,13 @@ func labNamespaces(id string) []string {
 	return names
 }
 
+// removeLabNamespaces removes the namespaces of lab id, with its
+// processes, and its files.
 func removeLabNamespaces(id string) error {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+id+"-*"))
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
 	var errs []error
 	for _, name := range labNamespaces(id) {
 		if err := removeNamespace(name); err != nil {

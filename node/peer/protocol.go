@@ -241,12 +241,11 @@ func (p *Protocol) hello0(from netip.AddrPort, sender string, s *session, h hell
 	return nil, true
 }
 
-// hello0For returns our certificate hello for s, if the limiter allows.
+// hello0For returns our certificate hello for s, if its spacing allows.
 func (p *Protocol) hello0For(s *session, now time.Time) []byte {
-	if now.Before(s.hello0After) {
+	if !s.hello0Allowed(now) {
 		return nil
 	}
-	s.hello0After = now.Add(hello0Interval)
 	if s.cert == nil {
 		return encodeHello0(0, nil, p.certDER)
 	}

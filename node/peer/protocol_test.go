@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"math/big"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,7 @@ type fakeNet struct {
 	t     testing.TB
 	nodes []*node
 	log   []string
+	lose  string // the kind (see kind) of the next datagram to lose
 }
 
 func (f *fakeNet) run(from *node, out []Datagram) []Datagram {
@@ -93,7 +95,13 @@ func (f *fakeNet) run(from *node, out []Datagram) []Datagram {
 			elsewhere = append(elsewhere, h.d)
 			continue
 		}
-		f.log = append(f.log, kind(h.d.Data))
+		k := kind(h.d.Data)
+		if k == f.lose {
+			f.lose = ""
+			f.log = append(f.log, "lost "+k)
+			continue
+		}
+		f.log = append(f.log, k)
 		for _, d := range to.Receive(h.from.addr, h.d.Data) {
 			queue = append(queue, hop{to, d})
 		}
@@ -282,10 +290,67 @@ func TestPeerGoneAfterSilence(t *testing.T) {
 	if len(out) != 1 || kind(out[0].Data) != "1" {
 		t.Errorf("after silence, send = %v, want a new hello0", out)
 	}
-	// The limiter holds back another hello0 for a minute.
-	if out := a.SendTo(b.id.Prefix, nil); len(out) != 0 {
-		t.Error("hello0 not rate limited")
+	// Further hello0s are spaced 1 s, 2 s, 4 s … up to re6st's minute.
+	var sent []time.Duration
+	start := c.t
+	for c.t.Before(start.Add(5 * time.Minute)) {
+		if out := a.SendTo(b.id.Prefix, nil); len(out) != 0 {
+			sent = append(sent, c.t.Sub(start))
+		}
+		c.t = c.t.Add(100 * time.Millisecond)
 	}
+	var gaps []time.Duration
+	for i := 1; i < len(sent); i++ {
+		gaps = append(gaps, sent[i]-sent[i-1])
+	}
+	want := []time.Duration{2, 4, 8, 16, 32, 60, 60, 60}
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if len(gaps) < len(want) || !slices.Equal(gaps[:len(want)], want) {
+		t.Errorf("hello0 spacing = %v, want %v then every minute", gaps, want)
+	}
+}
+
+// One lost handshake datagram, or two first hello0s that cross, must not
+// leave the pair without a session for re6st's minute: the next send,
+// a second later, completes the handshake.
+func TestHandshakeRecoversFromLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose string // the kind of datagram lost once
+	}{
+		{"lost-hello0", "0"},
+		{"lost-hello0-answer", "1"},
+		{"lost-offer", "2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, net, a, b := setup(t)
+			net.lose = tc.lose
+			net.run(a, a.SendTo(b.id.Prefix, nil))
+			if a.Connected(b.id.Prefix) && b.Connected(a.id.Prefix) {
+				t.Fatal("no datagram was lost")
+			}
+			c.t = c.t.Add(hello0FirstWait)
+			net.run(a, a.SendTo(b.id.Prefix, nil))
+			net.run(b, b.SendTo(a.id.Prefix, nil))
+			if !a.Connected(b.id.Prefix) || !b.Connected(a.id.Prefix) {
+				t.Errorf("no session a second after losing a %s datagram; exchange %q", tc.lose, net.log)
+			}
+		})
+	}
+	t.Run("crossing-hello0s", func(t *testing.T) {
+		c, net, a, b := setup(t)
+		fromA, fromB := a.SendTo(b.id.Prefix, nil), b.SendTo(a.id.Prefix, nil)
+		// Each learns the other's certificate, but may not answer yet.
+		net.run(b, fromB)
+		net.run(a, fromA)
+		c.t = c.t.Add(hello0FirstWait)
+		net.run(b, b.SendTo(a.id.Prefix, nil))
+		if !a.Connected(b.id.Prefix) || !b.Connected(a.id.Prefix) {
+			t.Errorf("no session a second after crossing hello0s; exchange %q", net.log)
+		}
+	})
 }
 
 func TestForgetExpiredAndRevoked(t *testing.T) {

@@ -15,9 +15,14 @@ const (
 	// liveness is how long a peer may leave a message unanswered before
 	// it counts as gone and the next send starts a new handshake.
 	liveness = 60 * time.Second
-	// hello0Interval limits certificate hellos to one per peer per minute.
-	hello0Interval = 60 * time.Second
-	secretLen      = 20
+	// Certificate hellos to a peer are spaced by a wait that starts at
+	// hello0FirstWait and doubles up to hello0MaxWait (re6st's flat limit)
+	// until a session is confirmed. re6st waits the full minute after any
+	// hello0, so one lost handshake datagram, or two hello0s crossing,
+	// left both sides mute for a minute; retrying soon recovers at once.
+	hello0FirstWait = time.Second
+	hello0MaxWait   = 60 * time.Second
+	secretLen       = 20
 )
 
 // newSecret returns a session secret: microseconds since the epoch, then
@@ -49,10 +54,11 @@ type session struct {
 	confirmed  bool
 	unanswered time.Time
 
-	hello0After   time.Time
-	protocol      uint64 // the peer's protocol for this session
-	helloProtocol uint64 // the peer's protocol from its last hello
-	version       []byte // network version the peer is known to hold
+	hello0After   time.Time     // no certificate hello before this
+	hello0Wait    time.Duration // the next spacing; zero: hello0FirstWait
+	protocol      uint64        // the peer's protocol for this session
+	helloProtocol uint64        // the peer's protocol from its last hello
+	version       []byte        // network version the peer is known to hold
 }
 
 func (s *session) connected(now time.Time) bool {
@@ -74,9 +80,28 @@ func (s *session) acceptSession(key []byte) error {
 	}
 	s.key = key
 	s.recvSeq, s.sendSeq = 2, 2
-	s.confirmed, s.unanswered = true, time.Time{}
 	s.protocol = s.helloProtocol
+	s.confirm()
 	return nil
+}
+
+// confirm records that the peer holds our session: a later handshake
+// starts again from the shortest wait.
+func (s *session) confirm() {
+	s.confirmed, s.unanswered = true, time.Time{}
+	s.hello0Wait = 0
+}
+
+// hello0Allowed reports whether a certificate hello may leave now, and
+// if so spaces the next one.
+func (s *session) hello0Allowed(now time.Time) bool {
+	if now.Before(s.hello0After) {
+		return false
+	}
+	wait := max(s.hello0Wait, hello0FirstWait)
+	s.hello0After = now.Add(wait)
+	s.hello0Wait = min(2*wait, hello0MaxWait)
+	return true
 }
 
 // encode wraps a payload into the next data message.
@@ -102,6 +127,6 @@ func (s *session) decode(msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("seqno %d replayed (last %d)", seq, s.recvSeq)
 	}
 	s.recvSeq = seq
-	s.confirmed = true
+	s.confirm()
 	return payload, nil
 }

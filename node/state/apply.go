@@ -16,6 +16,8 @@ func (s *State) Apply(ev Event) bool {
 		return setIf(&s.Status, ev.Status)
 	case KindRegistry:
 		return setIf(&s.Registry, ev.Registry)
+	case KindUPnP:
+		return setIf(&s.UPnP, ev.UPnP)
 	case KindCounters:
 		return s.applyCounters(ev.Counters)
 	case KindLog:

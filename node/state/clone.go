@@ -19,6 +19,7 @@ func (s State) Clone() State {
 	for i := range c.Logs {
 		c.Logs[i].Attrs = slices.Clone(c.Logs[i].Attrs)
 	}
+	c.UPnP.Mappings = slices.Clone(s.UPnP.Mappings)
 	c.Findings = slices.Clone(s.Findings)
 	for i := range c.Findings {
 		f := &c.Findings[i]

@@ -20,6 +20,7 @@ const (
 	KindKernel    Kind = "kernel"    // Kernel, keyed by its Key()
 	KindLog       Kind = "log"       // Log
 	KindFinding   Kind = "finding"   // Finding, keyed by ID
+	KindUPnP      Kind = "upnp"      // UPnP
 	// KindLagged is the last event a subscriber that fell behind receives
 	// before its channel closes; it should take a new Snapshot and
 	// subscribe again.
@@ -47,4 +48,5 @@ type Event struct {
 	Kernel    *KernelRoute `json:"kernel,omitempty"`
 	Log       *LogRecord   `json:"log,omitempty"`
 	Finding   *Finding     `json:"finding,omitempty"`
+	UPnP      *UPnP        `json:"upnp,omitempty"`
 }

@@ -17,6 +17,7 @@ func FuzzEventJSON(f *testing.F) {
 		{Kind: KindKernel, Kernel: &s.Kernel[0]},
 		{Kind: KindLog, Log: &s.Logs[0]},
 		{Kind: KindFinding, Finding: &s.Findings[0]},
+		{Kind: KindUPnP, UPnP: &s.UPnP},
 		{Kind: KindSnapshot, Snapshot: &State{}},
 		{Kind: KindLagged},
 	} {

@@ -7,7 +7,7 @@ import (
 
 // State is a deep copy of everything a node shows: who it is, how it is
 // doing, its tunnels, its Babel speaker's tables, the kernel's routes, the
-// recent log and the doctor's findings. A caller may keep and change it.
+// recent log, the doctor's findings and the UPnP port mappings. A caller may keep and change it.
 type State struct {
 	Identity    Identity      `json:"identity"`
 	Status      Status        `json:"status"`
@@ -20,6 +20,7 @@ type State struct {
 	Kernel      []KernelRoute `json:"kernel_routes"`
 	Logs        []LogRecord   `json:"logs"`
 	Findings    []Finding     `json:"findings"`
+	UPnP        UPnP          `json:"upnp"`
 	GeneratedAt time.Time     `json:"generated_at"`
 }
 

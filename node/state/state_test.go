@@ -32,6 +32,8 @@ func sample() State {
 		Logs:       []LogRecord{{Time: t0, Level: slog.LevelInfo, Source: "node", Message: "up", Attrs: []Attr{{"peer", "x"}}}},
 		Findings: []Finding{{ID: CheckDefaultRoute, Status: CheckFail, Details: []string{"no default"},
 			Fixes: []Fix{{ID: "accept-ra-2:eth0", Summary: "set accept_ra=2", Changes: []Change{{Action: "set-sysctl", Object: "k"}}}}}},
+		UPnP: UPnP{Phase: UPnPMapped, Gateway: "WANIPConnection:2 at 198.19.0.1:5000", External: netip.MustParseAddr("198.18.0.1"),
+			Mappings: []PortMapping{{Proto: "tcp", Internal: 1194, External: 40000}}, Renewed: t0},
 	}
 }
 
@@ -104,6 +106,12 @@ func TestApply(t *testing.T) {
 			}
 			return nil
 		}},
+		{"upnp-failed", Event{Kind: KindUPnP, UPnP: &UPnP{Phase: UPnPFailed, Error: "no gateway"}}, true, func(s State) error {
+			if s.UPnP.Phase != UPnPFailed || len(s.UPnP.Mappings) != 0 {
+				return fmt.Errorf("upnp = %+v", s.UPnP)
+			}
+			return nil
+		}},
 		{"snapshot", Event{Kind: KindSnapshot, Snapshot: &State{Status: Status{Phase: Stopped}}}, true, func(s State) error {
 			return wantLen("tunnels", len(s.Tunnels), 0)
 		}},
@@ -139,8 +147,10 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Kernel[0].Dev = "other"
 	c.Findings[0].Fixes[0].Changes[0].Object = "changed"
 	c.Findings[0].Details[0] = "changed"
+	c.UPnP.Mappings[0].External = 1
 	if !s.Tunnels[0].PeerAddrs[0].IsValid() || s.Logs[0].Attrs[0].Value != "x" || s.Kernel[0].Dev != "re6stnet1" ||
-		s.Findings[0].Fixes[0].Changes[0].Object != "k" || s.Findings[0].Details[0] != "no default" {
+		s.Findings[0].Fixes[0].Changes[0].Object != "k" || s.Findings[0].Details[0] != "no default" ||
+		s.UPnP.Mappings[0].External != 40000 {
 		t.Fatal("Clone shares memory with the original")
 	}
 }

@@ -90,6 +90,7 @@ type Manager struct {
 	killing      map[string]*killer
 	asked        map[string]bool // peers asked for their address this round
 	disconnected time.Time       // zero: the registry is reachable
+	aloneTries   int             // bootstraps in a row while routing to nobody
 	nextRotation time.Time
 	lastView     view
 }
@@ -172,6 +173,9 @@ func (m *Manager) Disconnected() bool { return !m.disconnected.IsZero() }
 
 // makeTunnels opens client_count − open tunnels.
 func (m *Manager) makeTunnels(ctx context.Context, v view) {
+	if len(v.routed) > 0 {
+		m.aloneTries = 0
+	}
 	count := m.cfg.ClientCount - len(m.conns)
 	if count <= 0 {
 		return
@@ -190,9 +194,12 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 	case v.routed[registry] || m.conns[registry] != nil || m.served[registry] != nil:
 		m.disconnected = time.Time{}
 		m.cfg.Peers.SendTo(registry, nil) // so that the registry can ask us
+	case len(v.routed) == 0 && m.connecting():
+		// Alone, with a tunnel on its way: wait for it.
+		return
 	case m.disconnected.Before(now):
 		m.cfg.Log.Info("no route to the registry", "routed", len(v.routed), "distant", len(distant))
-		m.disconnected = now.Add(m.cfg.Timeout * time.Duration(1+m.cfg.Rand.IntN(len(v.routed)+1)))
+		m.disconnected = now.Add(m.backoff(len(v.routed)))
 		useCache = true
 		if len(v.routed) > 0 {
 			// Part of a partition: ask the registry for a way back.
@@ -234,6 +241,31 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 		return
 	}
 	m.fromCache(ctx, v, count)
+}
+
+// backoff is how long to wait before bootstrapping again when the registry
+// is not routed. In a partition it is re6st's timeout × (1 + random in
+// [0, routed]), so that partitions do not all ask at once. A node that
+// reaches nobody has nothing to wait for: at a cold start most nodes ask
+// the registry together and get its own node, whose servers turn away
+// those beyond max_clients; they ask again soon, backing off from an
+// eighth of the timeout to the whole of it.
+func (m *Manager) backoff(routed int) time.Duration {
+	if routed > 0 {
+		return m.cfg.Timeout * time.Duration(1+m.cfg.Rand.IntN(routed+1))
+	}
+	m.aloneTries++
+	return min(m.cfg.Timeout, m.cfg.Timeout/8<<(m.aloneTries-1))
+}
+
+// connecting reports whether a client tunnel is still coming up.
+func (m *Manager) connecting() bool {
+	for _, c := range m.conns {
+		if !c.up {
+			return true
+		}
+	}
+	return false
 }
 
 // fromCache opens tunnels to cached peers we have no route to, and

@@ -218,6 +218,56 @@ func TestBootstrapFromCacheThenRegistry(t *testing.T) {
 	}
 }
 
+func TestNodeAloneBootstrapsAgainSoon(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2) // timeout 60 s
+	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
+	round := func() { e.now = e.now.Add(5 * time.Second); e.m.Refresh(ctx) }
+	e.m.Refresh(ctx)
+	if e.reg.calls != 1 {
+		t.Fatalf("%d registry calls at the first round, want 1", e.reg.calls)
+	}
+	round() // the tunnel is still coming up: no second bootstrap
+	if e.reg.calls != 1 || len(e.tun.open) != 1 {
+		t.Fatalf("while the first tunnel connects: %d registry calls, %d tunnels", e.reg.calls, len(e.tun.open))
+	}
+	// The bootstrap peer's server turns us away, twice: each time we ask
+	// again after an eighth of the timeout, then a quarter.
+	e.m.ClientExited(pfx(7))
+	round()
+	round()
+	if e.reg.calls != 2 {
+		t.Fatalf("%d registry calls 10 s after the bootstrap tunnel failed, want 2", e.reg.calls)
+	}
+	e.m.ClientExited(pfx(7))
+	round()
+	round()
+	if e.reg.calls != 2 {
+		t.Fatalf("asked the registry again before the back-off grew: %d calls", e.reg.calls)
+	}
+	round()
+	round()
+	if e.reg.calls != 3 {
+		t.Fatalf("%d registry calls 20 s after the second failure, want 3", e.reg.calls)
+	}
+}
+
+func TestPartitionKeepsRe6stBackoff(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2)
+	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
+	e.addNeighbour("re6stnet1", 1, pfx(2), pfx(3)) // a partition without the registry
+	e.m.Refresh(ctx)
+	calls := e.reg.calls
+	for range 11 { // 55 s < the 60 s timeout
+		e.now = e.now.Add(5 * time.Second)
+		e.m.Refresh(ctx)
+	}
+	if e.reg.calls != calls {
+		t.Errorf("%d registry calls within the timeout in a partition, want %d", e.reg.calls, calls)
+	}
+}
+
 func TestCachedPeersTriedWhenCutOff(t *testing.T) {
 	e := newEnv(t, 2)
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")

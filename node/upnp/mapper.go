@@ -31,9 +31,9 @@ type Config struct {
 	Refresh     time.Duration // DefaultRefresh when 0
 	Lease       time.Duration // DefaultLease when 0; the gateway may insist on none
 	Log         *slog.Logger
-	// OnChange, when set, is called with the new entries whenever the
-	// external address or a mapped port changes during Run.
-	OnChange func([]Entry)
+	// OnRenew, when set, is called after each renewal Run makes, whether
+	// it worked or not, with the mapper's status then.
+	OnRenew func(Status)
 	// Rand picks external ports; a seeded one when nil.
 	Rand *rand.Rand
 	// Discover, when set, finds the gateway again after a renewal
@@ -54,9 +54,50 @@ type Mapper struct {
 	permOnly bool
 	closed   bool
 
-	mu     sync.Mutex // guards ext and mapped, so Entries never waits on the network
-	ext    netip.Addr
-	mapped []uint16 // external port per cfg.Ports entry, 0 if unmapped
+	mu      sync.Mutex // guards what follows, so Status never waits on the network
+	ext     netip.Addr
+	mapped  []uint16 // external port per cfg.Ports entry, 0 if unmapped
+	gwName  string
+	renewed time.Time
+	lastErr error
+}
+
+// Status is what a Mapper holds, for logs and the node's state.
+type Status struct {
+	Gateway  string     // the gateway's service and address
+	External netip.Addr // its public IPv4 address
+	Ports    []Port     // the local ports, as configured
+	Mapped   []uint16   // the external port of each, 0 when unmapped
+	Renewed  time.Time  // when the mappings were last made or renewed
+	Err      error      // why the last renewal failed, nil if it worked
+}
+
+// Entries returns the address list entries of s: the external address
+// with each mapped port.
+func (s Status) Entries() []Entry {
+	var out []Entry
+	for i, p := range s.Ports {
+		if s.Mapped[i] != 0 && s.External.IsValid() {
+			out = append(out, Entry{Addr: netip.AddrPortFrom(s.External, s.Mapped[i]), Proto: p.Proto})
+		}
+	}
+	return out
+}
+
+// Status returns the mappings as they stand.
+func (m *Mapper) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Status{Gateway: m.gwName, External: m.ext, Ports: slices.Clone(m.cfg.Ports),
+		Mapped: slices.Clone(m.mapped), Renewed: m.renewed, Err: m.lastErr}
+}
+
+// gatewayName describes gw for people.
+func gatewayName(gw Gateway) string {
+	if s, ok := gw.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", gw)
 }
 
 // Start finds the gateway and maps every port on it, finding it again
@@ -95,7 +136,8 @@ func Map(ctx context.Context, gw Gateway, cfg Config) (*Mapper, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Mapper{gw: gw, cfg: cfg, log: cfg.Log.With("source", "upnp"), mapped: make([]uint16, len(cfg.Ports))}
+	m := &Mapper{gw: gw, cfg: cfg, log: cfg.Log.With("source", "upnp"), mapped: make([]uint16, len(cfg.Ports)),
+		gwName: gatewayName(gw)}
 	if _, err := m.refresh(ctx); err != nil {
 		m.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -105,17 +147,7 @@ func Map(ctx context.Context, gw Gateway, cfg Config) (*Mapper, error) {
 
 // Entries returns the address list entries the mappings make: the
 // gateway's external address with each mapped port.
-func (m *Mapper) Entries() []Entry {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Entry
-	for i, p := range m.cfg.Ports {
-		if m.mapped[i] != 0 && m.ext.IsValid() {
-			out = append(out, Entry{Addr: netip.AddrPortFrom(m.ext, m.mapped[i]), Proto: p.Proto})
-		}
-	}
-	return out
-}
+func (m *Mapper) Entries() []Entry { return m.Status().Entries() }
 
 // Run renews the mappings every Refresh until ctx ends, retrying sooner
 // after a failure. It does not remove them: Close does.
@@ -128,14 +160,14 @@ func (m *Mapper) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		changed, err := m.refresh(ctx)
+		_, err := m.refresh(ctx)
 		next := m.cfg.Refresh
 		if err != nil {
 			m.log.Warn("renewing the port mappings failed; retrying", "err", err, "in", DefaultRetry)
 			next = min(DefaultRetry, m.cfg.Refresh)
 		}
-		if changed && m.cfg.OnChange != nil {
-			m.cfg.OnChange(m.Entries())
+		if m.cfg.OnRenew != nil {
+			m.cfg.OnRenew(m.Status())
 		}
 		t.Reset(next)
 	}
@@ -174,6 +206,7 @@ func (m *Mapper) refresh(ctx context.Context) (bool, error) {
 	}
 	changed, err := m.renewOp(ctx)
 	if err == nil || m.cfg.Discover == nil {
+		m.record(err)
 		return changed, err
 	}
 	gw, derr := m.cfg.Discover(ctx)
@@ -186,9 +219,21 @@ func (m *Mapper) refresh(ctx context.Context) (bool, error) {
 	m.gw, m.permOnly = gw, false
 	m.mu.Lock()
 	clear(m.mapped)
+	m.gwName = gatewayName(gw)
 	m.mu.Unlock()
 	c2, err := m.renewOp(ctx)
+	m.record(err)
 	return changed || c2, err
+}
+
+// record notes the outcome of a renewal.
+func (m *Mapper) record(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lastErr = err
+	if err == nil {
+		m.renewed = time.Now()
+	}
 }
 
 // renewOp learns the external address and (re)adds every mapping.

@@ -154,10 +154,10 @@ func TestRunRenews(t *testing.T) {
 	c.Refresh = 5 * time.Millisecond
 	var mu sync.Mutex
 	var seen [][]Entry
-	c.OnChange = func(es []Entry) {
+	c.OnRenew = func(st Status) {
 		mu.Lock()
 		defer mu.Unlock()
-		seen = append(seen, es)
+		seen = append(seen, st.Entries())
 	}
 	m, err := Map(context.Background(), g, c)
 	if err != nil {
@@ -202,8 +202,8 @@ func TestRunRediscovers(t *testing.T) {
 	c := cfg()
 	c.Refresh = 5 * time.Millisecond
 	c.Discover = func(context.Context) (Gateway, error) { return b, nil }
-	changes := make(chan []Entry, 100)
-	c.OnChange = func(es []Entry) { changes <- es }
+	changes := make(chan Status, 100)
+	c.OnRenew = func(st Status) { changes <- st }
 	m, err := Map(context.Background(), a, c)
 	if err != nil {
 		t.Fatal(err)
@@ -213,12 +213,12 @@ func TestRunRediscovers(t *testing.T) {
 	defer cancel()
 	go m.Run(ctx)
 	select {
-	case es := <-changes:
-		if len(es) != 2 || es[0].Addr.Addr() != b.ext {
-			t.Errorf("entries after rediscovery %v, want two on %s", es, b.ext)
+	case st := <-changes:
+		if es := st.Entries(); len(es) != 2 || es[0].Addr.Addr() != b.ext || st.Err != nil {
+			t.Errorf("entries after rediscovery %v (%v), want two on %s", es, st.Err, b.ext)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported after the gateway moved")
+		t.Fatal("no renewal reported after the gateway moved")
 	}
 	cancel()
 	if err := m.Close(context.Background()); err != nil {
@@ -240,5 +240,35 @@ func TestMapKeepsCallersPorts(t *testing.T) {
 	defer m.Close(context.Background())
 	if c.Ports[1].Proto != "TCP" {
 		t.Errorf("Map changed the caller's ports: %v", c.Ports)
+	}
+}
+
+// A failed renewal is reported with its error; the mappings made before
+// stay in the status, as they live on at the gateway until their lease.
+func TestRunReportsFailure(t *testing.T) {
+	g := newFakeGateway()
+	c := cfg()
+	c.Refresh = 5 * time.Millisecond
+	reports := make(chan Status, 100)
+	c.OnRenew = func(st Status) { reports <- st }
+	m, err := Map(context.Background(), g, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.Status()
+	if first.Renewed.IsZero() || first.Err != nil || first.Gateway == "" {
+		t.Fatalf("status after Map: %+v", first)
+	}
+	g.set(func(g *fakeGateway) { g.fail = errGone })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	select {
+	case st := <-reports:
+		if !errors.Is(st.Err, errGone) || len(st.Entries()) != 2 || !st.Renewed.Equal(first.Renewed) {
+			t.Errorf("status after a failed renewal: %+v", st)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no renewal reported")
 	}
 }

@@ -100,6 +100,12 @@ func TestSpeakerAPI(t *testing.T) {
 	if snap.Neighbours[0].Cost != inf || kerns[0].String() != "unreachable 2001:db8:2::/48 metric 4294967295\n" {
 		t.Errorf("multiplier 0: neighbour %+v, kernel %q", snap.Neighbours[0], kerns[0].String())
 	}
+	if n, err := speakers[0].FlushOrigin("t0", netip.MustParsePrefix("2001:db8:2::/48")); err != nil || n != 1 {
+		t.Errorf("FlushOrigin: %d neighbours flushed, %v", n, err)
+	}
+	if err := speakers[0].FlushNeighbour("t0", ll(9, 9)); err == nil {
+		t.Error("FlushNeighbour of an unknown neighbour succeeded")
+	}
 	if err := speakers[0].RemoveInterface("t0"); err != nil {
 		t.Fatal(err)
 	}

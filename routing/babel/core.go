@@ -15,6 +15,9 @@ type Datagram struct {
 	Ifindex  int
 	Src, Dst netip.Addr
 	Data     []byte
+	// At is when the packet left the socket, for RTT samples: the speaker
+	// may take it from its queue later. Zero means when it is processed.
+	At time.Time
 }
 
 // Transport sends datagrams; received ones are handed to [Speaker.Run] by the
@@ -103,6 +106,7 @@ type core struct {
 	xroutes     map[routeKey]Xroute
 	resends     []resend
 	forwarded   map[routeKey]*pendingRequest
+	own         map[routeKey]*ownRequest
 	sent        map[sourceKey]sentRequest
 	kowner      map[kernel.Key]routeKey
 
@@ -121,6 +125,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 		multipliers: map[neighKey]uint16{},
 		sources:     map[sourceKey]*source{}, routes: map[routeKey]*entry{},
 		xroutes: map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
+		own:    map[routeKey]*ownRequest{},
 		kowner: map[kernel.Key]routeKey{},
 	}
 	for _, x := range cfg.Xroutes {
@@ -137,8 +142,10 @@ func xkey(x Xroute) routeKey {
 }
 
 // timestamp is our µs clock modulo 2³², never 0.
-func (c *core) timestamp() uint32 {
-	v := uint32(c.now.Sub(c.epoch).Microseconds())
+func (c *core) timestamp() uint32 { return c.timestampAt(c.now) }
+
+func (c *core) timestampAt(t time.Time) uint32 {
+	v := uint32(t.Sub(c.epoch).Microseconds())
 	if v == 0 {
 		v = 1
 	}

@@ -33,7 +33,8 @@ func (h *history) hello(now time.Time, seqno, interval uint16) {
 	}
 	h.reach = h.reach>>1 | 0x8000
 	h.expected, h.have = seqno, true
-	if interval != 0 {
+	if interval != 0 || h.interval == 0 {
+		// Before the first scheduled Hello, time dates the unscheduled ones.
 		h.interval, h.time = interval, now
 	}
 }
@@ -46,12 +47,17 @@ func shift(r uint16, n int) uint16 {
 }
 
 // check accounts for missed Hellos: one counts as missing 1.7 intervals after
-// the previous one. It reports whether reach changed.
-func (h *history) check(now time.Time) bool {
+// the previous one. Unscheduled Hellos (interval 0) heard before any
+// scheduled one count until grace has passed: babeld sends one with its
+// first IHU to a new neighbour. It reports whether reach changed.
+func (h *history) check(now time.Time, grace time.Duration) bool {
 	if !h.have || h.reach == 0 {
 		return false
 	}
 	if h.interval == 0 {
+		if now.Sub(h.time) < grace {
+			return false
+		}
 		h.reach = 0
 		return true
 	}
@@ -111,6 +117,18 @@ type neighbour struct {
 	auth   peerAuth
 	// usable is set once the link is bidirectional, for the new-neighbour dump.
 	usable bool
+	// asked is set once we sent it a wildcard Route Request.
+	asked bool
+}
+
+// helloGrace is how long an unscheduled Hello counts before a scheduled one
+// arrives: two of the neighbour's Hello intervals, known from its IHU
+// interval (three Hello intervals), else two of ours.
+func (n *neighbour) helloGrace() time.Duration {
+	if n.haveIHU && n.ihuInterval != 0 {
+		return 2 * fromCS(n.ihuInterval) / 3
+	}
+	return 2 * n.ifc.Hello
 }
 
 // rxcost is what we announce in our IHU (non-LQ rule of §3.2).

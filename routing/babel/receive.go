@@ -50,9 +50,11 @@ func (c *core) receive(d Datagram) {
 
 func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
 	recvTS := c.timestamp()
+	if !d.At.IsZero() && d.At.Before(c.now) {
+		recvTS = c.timestampAt(d.At)
+	}
 	var helloTS, origin, receive uint32
 	haveIHUTS := false
-	unicast := !d.Dst.IsMulticast()
 	for _, t := range p.TLVs {
 		switch t := t.(type) {
 		case wire.Hello:
@@ -85,7 +87,12 @@ func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
 	if helloTS != 0 && haveIHUTS {
 		n.rttSample(c.now, origin, receive, helloTS, recvTS)
 	}
-	_ = unicast
+	if !n.asked && n.txcost >= inf && (n.hist[0].reach != 0 || n.hist[1].reach != 0) {
+		// A new neighbour that does not hear us yet: ask for its table now,
+		// so that its routes are there when the link starts to work.
+		n.asked = true
+		c.unicastTLV(n, wire.RouteRequest{}, true)
+	}
 	c.updateCost(n)
 }
 
@@ -135,9 +142,13 @@ func (c *core) updateCost(n *neighbour) {
 	c.log.Debug("babel: neighbour cost", "peer", n.addr, "iface", n.ifc.Name, "cost", cost)
 	c.changeVia(n, func() { n.cost = cost })
 	if cost < inf && !n.usable {
-		// A new usable neighbour: ask for its table and give it ours.
+		// A new usable neighbour: ask for its table (unless done when it
+		// appeared) and give it ours.
 		n.usable = true
-		c.unicastTLV(n, wire.RouteRequest{}, true)
+		if !n.asked {
+			n.asked = true
+			c.unicastTLV(n, wire.RouteRequest{}, true)
+		}
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 	}
@@ -147,8 +158,8 @@ func (c *core) updateCost(n *neighbour) {
 // checkNeighbours accounts for missed Hellos and IHUs, and flushes dead neighbours.
 func (c *core) checkNeighbours() {
 	for k, n := range c.neighs {
-		n.hist[0].check(c.now)
-		n.hist[1].check(c.now)
+		n.hist[0].check(c.now, n.helloGrace())
+		n.hist[1].check(c.now, n.helloGrace())
 		// A neighbour that has not sent a Hello yet keeps its entry (and
 		// the authentication state it may hold) for two Hello intervals.
 		silent := n.hist[0].reach == 0 && c.now.Sub(n.created) > 2*n.ifc.Hello
@@ -262,7 +273,7 @@ func (c *core) unfeasibleRequest(n *neighbour, k routeKey, u wire.Update, s *sou
 	if !c.rateLimitRequest(sourceKey{u.RouterID, k}, seq) {
 		return
 	}
-	c.unicastTLV(n, wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: u.RouterID, Prefix: k.dst, Src: k.src}, true)
+	c.requestSeqno(k, u.RouterID, seq, n)
 }
 
 // feedbackHello schedules an extra Hello soon. Triggers are bounded: a

@@ -228,21 +228,8 @@ func (c *core) requestLost(k routeKey, old state) {
 	if s.metric >= inf {
 		seq = s.seqno
 	}
-	req := wire.SeqnoRequest{Seqno: seq, HopCount: 127, RouterID: old.rid, Prefix: k.dst, Src: k.src}
 	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst, "source", k.src, "seqno", seq)
-	if e := c.routes[k]; e != nil {
-		var best *route
-		for _, r := range e.routes {
-			if r.refmetric < inf && r.neigh.cost < inf && (best == nil || c.metric(r) < c.metric(best)) {
-				best = r
-			}
-		}
-		if best != nil {
-			c.unicastTLV(best.neigh, req, true)
-			return
-		}
-	}
-	c.multicastTLV(req, true)
+	c.requestSeqno(k, old.rid, seq, c.bestNeighbour(k, nil))
 }
 
 // retractNeighbour sets every route through n to infinity (wildcard retraction).

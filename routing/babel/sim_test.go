@@ -23,6 +23,8 @@ type sim struct {
 	queue []delivery
 	delay time.Duration
 	trace bool
+	// lose, when set, decides whether a datagram sent by a node is lost.
+	lose func(from *simNode, d Datagram) bool
 }
 
 type simNode struct {
@@ -43,6 +45,7 @@ type simEnd struct {
 	node    *simNode
 	ifindex int
 	ll      netip.Addr
+	cut     bool // this end silently loses what it sends and what is sent to it
 }
 
 type delivery struct {
@@ -62,6 +65,9 @@ func (t *simTransport) Leave(int) error { return nil }
 
 func (t *simTransport) Send(d Datagram) error {
 	s := t.s
+	if s.lose != nil && s.lose(t.node, d) {
+		return nil
+	}
 	if s.trace {
 		p, _ := wire.Decode(d.Data)
 		s.t.Logf("%s %s -> %v: %+v", s.now.Format("05.000"), t.node.name, d.Dst, p.TLVs)
@@ -73,11 +79,11 @@ func (t *simTransport) Send(d Datagram) error {
 				from = &l.ends[i]
 			}
 		}
-		if from == nil {
+		if from == nil || from.cut {
 			continue
 		}
 		for _, e := range l.ends {
-			if e.node == t.node || (!d.Dst.IsMulticast() && d.Dst != e.ll) {
+			if e.node == t.node || e.cut || (!d.Dst.IsMulticast() && d.Dst != e.ll) {
 				continue
 			}
 			nd := Datagram{Ifindex: e.ifindex, Src: d.Src, Dst: d.Dst, Data: slices.Clone(d.Data)}
@@ -122,13 +128,18 @@ func (s *sim) index(n *simNode) int { return slices.Index(s.nodes, n) + 1 }
 
 // connect links a and b with a new interface on each; it returns the link.
 func (s *sim) connect(a, b *simNode, kind Kind) *simLink {
+	return s.share(fmt.Sprintf("%s-%s", a.name, b.name), kind, a, b)
+}
+
+// share puts nodes on one multi-access link (an OpenVPN server's tap shared
+// by its clients), each on a new interface called name.
+func (s *sim) share(name string, kind Kind, nodes ...*simNode) *simLink {
 	l := &simLink{}
-	for _, n := range []*simNode{a, b} {
+	for _, n := range nodes {
 		idx := len(n.c.ifaces) + 1
 		e := simEnd{node: n, ifindex: idx, ll: ll(s.index(n), idx)}
 		l.ends = append(l.ends, e)
 		n.c.now = s.now
-		name := fmt.Sprintf("%s-%s", a.name, b.name)
 		if err := n.c.addInterface(Interface{Name: name, Index: idx, Kind: kind, LinkLocal: e.ll}); err != nil {
 			s.t.Fatal(err)
 		}

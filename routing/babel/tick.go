@@ -30,6 +30,7 @@ func (c *core) tick(now time.Time) time.Time {
 		c.nextSourceGC = now.Add(sourceGC)
 	}
 	c.runResends()
+	c.runOwnRequests()
 	for _, ifc := range c.ifaces {
 		if !ifc.up {
 			continue
@@ -74,6 +75,7 @@ func (c *core) nextDeadline() time.Time {
 	for _, r := range c.resends {
 		earlier(r.next())
 	}
+	c.ownRequestsDue(earlier)
 	for _, ifc := range c.ifaces {
 		if ifc.up {
 			earlier(ifc.nextHello)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
@@ -75,6 +76,7 @@ func (u *UDP) read(port int) {
 	buf := make([]byte, 65536)
 	for {
 		n, cm, src, err := u.pc.ReadFrom(buf)
+		at := time.Now()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -87,7 +89,7 @@ func (u *UDP) read(port int) {
 		}
 		s, _ := netip.AddrFromSlice(ua.IP)
 		d, _ := netip.AddrFromSlice(cm.Dst)
-		u.rx <- Datagram{Ifindex: cm.IfIndex, Src: s.Unmap(), Dst: d.Unmap(), Data: append([]byte(nil), buf[:n]...)}
+		u.rx <- Datagram{Ifindex: cm.IfIndex, Src: s.Unmap(), Dst: d.Unmap(), Data: append([]byte(nil), buf[:n]...), At: at}
 	}
 }
 

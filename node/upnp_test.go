@@ -1,0 +1,48 @@
+package node
+
+import (
+	"net/netip"
+	"testing"
+
+	"re6st-tui/node/config"
+	"re6st-tui/node/peer"
+	"re6st-tui/node/upnp"
+)
+
+func TestUPnPWanted(t *testing.T) {
+	for _, tc := range []struct {
+		ip             []string
+		want, explicit bool
+	}{
+		{nil, true, false}, // re6st tries UPnP by default
+		{[]string{"upnp"}, true, true},
+		{[]string{"upnp", "2001:db8::7"}, true, true},
+		{[]string{"2001:db8::7"}, true, false},   // IPv4 still unknown
+		{[]string{"any"}, false, false},          // learn it from peers
+		{[]string{"198.51.100.7"}, false, false}, // given
+		{[]string{"node.example"}, false, false}, // a name OpenVPN resolves
+	} {
+		n := &Node{cfg: &config.Node{IP: tc.ip}}
+		if want, explicit := n.upnpWanted(); want != tc.want || explicit != tc.explicit {
+			t.Errorf("--ip %v: UPnP wanted %v explicit %v, want %v %v", tc.ip, want, explicit, tc.want, tc.explicit)
+		}
+	}
+}
+
+// With UPnP, the IPv4 entries carry the gateway's port for each mapped
+// server port, whatever the address, learnt or the gateway's.
+func TestUPnPAddresses(t *testing.T) {
+	n := &Node{cfg: &config.Node{Country: "FR",
+		PP: []config.PortProto{{Port: 1194, Proto: "tcp"}, {Port: 1195, Proto: "udp"}, {Port: 1194, Proto: "tcp6"}}},
+		address: map[int][]peer.Address{}}
+	n.upnp = &upnp.Status{External: netip.MustParseAddr("198.18.0.1"),
+		Ports: []upnp.Port{{Port: 1194, Proto: "tcp"}, {Port: 1195, Proto: "udp"}}, Mapped: []uint16{40000, 0}}
+	got := peer.FormatAddresses(n.addressesFor("198.51.100.7", false), true)
+	if want := "198.51.100.7,40000,tcp,FR;198.51.100.7,1195,udp,FR"; got != want {
+		t.Errorf("IPv4 entries %q, want %q", got, want)
+	}
+	got = peer.FormatAddresses(n.addressesFor("2001:db8::7", true), true)
+	if want := "2001:db8::7,1194,tcp6,FR"; got != want {
+		t.Errorf("IPv6 entries %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,117 @@
+package babel
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"re6st-tui/routing/babel/wire"
+)
+
+// packet encodes TLVs as one datagram from src to dst on interface 1.
+func packet(t *testing.T, src, dst netip.Addr, tlvs ...wire.TLV) Datagram {
+	t.Helper()
+	w := wire.NewWriter(1400)
+	for _, tlv := range tlvs {
+		if err := w.Add(tlv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Datagram{Ifindex: 1, Src: src, Dst: dst, Data: w.Bytes(nil)}
+}
+
+// babeld answers our wildcard request to a new neighbour with an IHU and,
+// on a link with timestamps, an unscheduled Hello (interval 0) in front of
+// it. That Hello counts: with the next scheduled one, 2 of the last 3
+// Hellos arrived, and the link is usable one Hello interval earlier.
+func TestUnscheduledHelloCounts(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{})
+	s.connect(a, s.node("b", Config{}), Tunnel)
+	peer, us := ll(9, 1), ll(1, 1)
+	at := func(d time.Duration, tlvs ...wire.TLV) {
+		s.now = s.now.Add(d)
+		a.c.tick(s.now)
+		a.c.receive(packet(t, peer, wire.Group, tlvs...))
+	}
+	at(0, wire.Hello{Seqno: 10, Interval: 0}, wire.IHU{RxCost: inf, Interval: 1200, Addr: us})
+	k := neighKey{1, peer}
+	n := a.c.neighs[k]
+	if n == nil {
+		t.Fatal("no neighbour after its Hello")
+	}
+	for range 10 { // neighbour checks run meanwhile
+		s.now = s.now.Add(350 * time.Millisecond)
+		a.c.tick(s.now)
+	}
+	at(500*time.Millisecond, wire.Hello{Seqno: 11, Interval: 400})
+	if got := n.rxcost(s.now); got != 96 {
+		t.Errorf("rxcost after an unscheduled and a scheduled Hello: %d (reach %04x), want 96", got, n.hist[0].reach)
+	}
+}
+
+// An unscheduled Hello alone does not keep a neighbour's reach for ever.
+func TestUnscheduledHelloExpires(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{})
+	s.connect(a, s.node("b", Config{}), Tunnel)
+	peer := ll(9, 1)
+	a.c.now = s.now
+	a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: 10, Interval: 0}))
+	s.now = s.now.Add(time.Minute)
+	a.c.tick(s.now)
+	if n := a.c.neighs[neighKey{1, peer}]; n != nil && n.hist[0].reach != 0 {
+		t.Errorf("reach %04x a minute after a lone unscheduled Hello", n.hist[0].reach)
+	}
+}
+
+// A new neighbour that does not hear us yet is asked for its table at once
+// (babeld ignores wildcard requests for a while after a full update, so
+// waiting until the link works can cost a whole update interval).
+func TestNewNeighbourAskedForItsTable(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{})
+	s.connect(a, s.node("b", Config{}), Tunnel)
+	peer := ll(9, 1)
+	s.run(time.Second) // a's start-up wildcard request is gone
+	a.c.now = s.now
+	a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: 10, Interval: 400}))
+	n := a.c.neighs[neighKey{1, peer}]
+	wildcards := 0
+	for _, tlv := range n.out.tlvs {
+		if r, ok := tlv.(wire.RouteRequest); ok && r.Wildcard() {
+			wildcards++
+		}
+	}
+	if wildcards != 1 {
+		t.Errorf("%d wildcard requests queued for a new neighbour, want 1: %+v", wildcards, n.out.tlvs)
+	}
+	a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: 11, Interval: 400}))
+	if len(n.out.tlvs) != wildcards {
+		t.Errorf("more requests after its second Hello: %+v", n.out.tlvs)
+	}
+}
+
+// The receive time of an RTT sample is when the packet left the socket, not
+// when the speaker got round to it.
+func TestRTTUsesSocketTime(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{})
+	s.connect(a, s.node("b", Config{}), Tunnel)
+	peer, us := ll(9, 1), ll(1, 1)
+	a.c.now = s.now
+	a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: 1, Interval: 400}))
+	sent := s.now // a's Hello the peer echoes
+	// The peer held our Hello 1 ms; the packet reached our socket 11 ms
+	// after we sent, and was processed 50 ms after that.
+	d := packet(t, peer, wire.Group, wire.Hello{Seqno: 2, Interval: 400, HasTimestamp: true, Timestamp: 5000},
+		wire.IHU{RxCost: 96, Interval: 1200, Addr: us, HasTimestamp: true, Origin: a.c.timestampAt(sent), Receive: 4000})
+	d.At = sent.Add(11 * time.Millisecond)
+	a.c.now = d.At.Add(50 * time.Millisecond)
+	a.c.receive(d)
+	n := a.c.neighs[neighKey{1, peer}]
+	// babeld's rule: the first sample counts double.
+	if got, want := time.Duration(n.rtt)*time.Microsecond, 20*time.Millisecond; got != want {
+		t.Errorf("rtt %v, want %v", got, want)
+	}
+}
