@@ -16,6 +16,7 @@ require (
 	github.com/oschwald/geoip2-golang/v2 v2.5.0
 	github.com/pion/stun/v3 v3.1.7
 	github.com/prometheus-community/pro-bing v0.9.1
+	github.com/prometheus/procfs v0.23.0
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/crypto v0.59.0
