@@ -26,7 +26,7 @@ func newRecordHandler() recordHandler {
 }
 
 func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h recordHandler) WithGroup(string) slog.Handler             { return h }
+func (h recordHandler) WithGroup(string) slog.Handler            { return h }
 func (h recordHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	h.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
 	return h
