@@ -75,9 +75,12 @@ type Node struct {
 	// served peer).
 	remoteGW  *remotegw.Manager
 	remoteIPs map[string][]netip.Addr
-	incoming  chan datagram
-	cmds      chan func()
-	refetch   time.Time // when to fetch the network config again (zero: never)
+	// ipv4 is the node's IPv4 address and subnet length inside ipv4Net,
+	// the network's IPv4 prefix; both invalid without IPv4 payload.
+	ipv4, ipv4Net netip.Prefix
+	incoming      chan datagram
+	cmds          chan func()
+	refetch       time.Time // when to fetch the network config again (zero: never)
 	// restartAt is when a config change makes the node start over.
 	restartAt   time.Time
 	nextCheck   time.Time // next hourly staleness check
@@ -184,6 +187,7 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.renew(ctx); err != nil {
 		return err
 	}
+	n.setIPv4()
 	n.identityState()
 	if err := n.startPeerProtocol(ctx, undo); err != nil {
 		return err

@@ -57,6 +57,7 @@ func (n *Node) identityState() {
 		Network:    netip.PrefixFrom(network, len(n.id.CA.Network)),
 		Registry:   n.cfg.Registry,
 		CertExpiry: n.id.Cert.NotAfter,
+		IPv4:       n.ipv4,
 	}
 	n.st.Registry.URL = n.cfg.Registry
 }
@@ -120,6 +121,13 @@ func (n *Node) startNetwork(ctx context.Context, undo *[]func()) error {
 		NodeAddr:  netip.PrefixFrom(n.id.Addr, n.id.Subnet.Bits()),
 		Network:   netip.PrefixFrom(network, len(n.id.CA.Network)),
 	}
+	if n.ipv4.IsValid() {
+		plan.IPv4Network = n.ipv4Net
+		if !n.tunnelManager() {
+			// No tunnel of ours carries the address: the main interface does.
+			plan.IPv4Addr, plan.IPv4Subnet = n.ipv4.Addr(), n.ipv4.Masked()
+		}
+	}
 	s, err := netsetup.Apply(netsetup.Netlink{Handle: h}, filepath.Join(n.cfg.StateDir, "netsetup.json"), plan)
 	if err != nil {
 		h.Close()
@@ -158,6 +166,9 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		RTT:      parseBabelDefault(n.net.BabelDefault),
 		Xroutes:  n.xroutes(),
 		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+	}
+	if n.ipv4.IsValid() {
+		cfg.Install.PrefSrc4 = n.ipv4.Addr()
 	}
 	if n.cfg.Gateway {
 		// The default route is exported while the host has one.
@@ -217,10 +228,14 @@ func (n *Node) addBabelInterface(ctx context.Context, name string, kind babel.Ki
 	if err != nil {
 		return fmt.Errorf("babel interface %s: %w", name, err)
 	}
-	if err := n.speaker.AddInterface(babel.Interface{Name: name, Index: l.Index, Kind: kind, LinkLocal: l.LinkLocal, MTU: l.MTU}); err != nil {
+	ifc := babel.Interface{Name: name, Index: l.Index, Kind: kind, LinkLocal: l.LinkLocal, MTU: l.MTU, IPv4: l.IPv4}
+	if kind == babel.Tunnel && n.ipv4.IsValid() {
+		ifc.IPv4 = n.ipv4.Addr() // OpenVPN puts it on every tunnel (--ifconfig)
+	}
+	if err := n.speaker.AddInterface(ifc); err != nil {
 		return err
 	}
-	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "kind", kind)
+	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
 	return nil
 }
 
@@ -232,8 +247,9 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 	}
 	n.tun, err = tunnels.New(tunnels.Config{
 		RunDir: n.cfg.RunDir, CA: n.cfg.CA, Cert: n.cfg.Cert, Key: n.cfg.Key, DH: dh,
-		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(),
+		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(), IPv4: n.ipv4,
 		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, Log: n.log.With("component", "tunnels"),
+		LogDir: n.ovpnLogDir(),
 	})
 	if err != nil {
 		return err
@@ -434,4 +450,13 @@ func (n *Node) startControl(ctx context.Context, undo *[]func()) error {
 	}()
 	*undo = append(*undo, func() { stop(); <-done })
 	return nil
+}
+
+// ovpnLogDir is where OpenVPN processes write their own logs (--ovpnlog),
+// "" when their output comes to us on a pipe.
+func (n *Node) ovpnLogDir() string {
+	if !n.cfg.OVPNLog {
+		return ""
+	}
+	return n.cfg.LogDir
 }

@@ -55,6 +55,9 @@ type Config struct {
 	// Args adds options to the command line of the node on a host, by
 	// host name ("h2", "l1").
 	Args map[string][]string
+	// IPv4 makes the network carry IPv4: the registry's --ipv4, as
+	// "NETWORK/N SUBLEN" (e.g. "198.19.128.0/17 8").
+	IPv4 string
 	Log  *slog.Logger
 }
 
@@ -194,7 +197,7 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 	if out, err := exec.CommandContext(ctx, "openssl", "dhparam", "-dsaparam", "-out", dh, "2048").CombinedOutput(); err != nil {
 		return fmt.Errorf("DH parameters: %w: %s (install openssl)", err, out)
 	}
-	conf, err := d.write("re6st-registry.conf", []byte(strings.Join([]string{
+	lines := []string{
 		"port 80",
 		"db " + filepath.Join(d.dir, "registry.db"),
 		"ca " + caPath,
@@ -207,7 +210,11 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 		"logfile " + filepath.Join(d.dir, "registry.log"),
 		// The registry asks the network through the node beside it.
 		"run " + filepath.Join(d.dir, "h1", "run"),
-	}, "\n")+"\n"))
+	}
+	if cfg.IPv4 != "" {
+		lines = append(lines, "ipv4 "+cfg.IPv4)
+	}
+	conf, err := d.write("re6st-registry.conf", []byte(strings.Join(lines, "\n")+"\n"))
 	if err != nil {
 		return err
 	}
