@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"re6st-tui/diag/system"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -93,6 +94,9 @@ type Node struct {
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
+	sys         *system.Kernel // set up at start: kernel routes and the doctor
+	mtuTarget   netip.Addr     // the doctor's path MTU target, set at start
+	checks      *checkup
 
 	mu sync.Mutex
 	// st is the state shown to the UI, guarded by mu.
@@ -127,6 +131,7 @@ func New(opts Options) (*Node, error) {
 		n.bus.Publish(state.Event{Kind: state.KindLog, Time: r.Time, Log: &r})
 	}
 	n.log = slog.New(n.sink.Handler())
+	n.checks = newCheckup(n.newDoctor, n.setFindings, n.log.With("component", "doctor"))
 	n.st.Status = state.Status{Phase: state.Bootstrapping, Since: time.Now()}
 	return n, nil
 }
@@ -196,6 +201,9 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.startNetwork(ctx, undo); err != nil {
 		return err
 	}
+	if err := n.startKernelRoutes(ctx, undo); err != nil {
+		return err
+	}
 	if err := n.startRouting(ctx, undo); err != nil {
 		return err
 	}
@@ -203,6 +211,9 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 		return err
 	}
 	if err := n.startTunnels(ctx, undo); err != nil {
+		return err
+	}
+	if err := n.startChecks(ctx, undo); err != nil {
 		return err
 	}
 	if err := n.startControl(ctx, undo); err != nil {

@@ -249,6 +249,7 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 		RunDir: n.cfg.RunDir, CA: n.cfg.CA, Cert: n.cfg.Cert, Key: n.cfg.Key, DH: dh,
 		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(), IPv4: n.ipv4,
 		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, Log: n.log.With("component", "tunnels"),
+		LogDir: n.ovpnLogDir(),
 	})
 	if err != nil {
 		return err
@@ -462,4 +463,13 @@ func (n *Node) startControl(ctx context.Context, undo *[]func()) error {
 	}()
 	*undo = append(*undo, func() { stop(); <-done })
 	return nil
+}
+
+// ovpnLogDir is where OpenVPN processes write their own logs (--ovpnlog),
+// "" when their output comes to us on a pipe.
+func (n *Node) ovpnLogDir() string {
+	if !n.cfg.OVPNLog {
+		return ""
+	}
+	return n.cfg.LogDir
 }

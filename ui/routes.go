@@ -21,6 +21,12 @@ type routeRow struct {
 	conflict bool // another route has the same destination, source and table
 }
 
+// shadows reports whether routes to r's destination compete: link-local
+// prefixes have a route on every link, each used only for its own link.
+func shadows(r *state.KernelRoute) bool {
+	return !r.Dst.Addr().IsLinkLocalUnicast()
+}
+
 type routesPanel struct {
 	rows    []routeRow
 	list    list
@@ -49,14 +55,16 @@ func (p *routesPanel) rebuild(m *Model) {
 	}
 	seen := p.seen
 	clear(seen)
-	for _, r := range st.Kernel {
-		seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
+	for i := range st.Kernel {
+		if r := &st.Kernel[i]; shadows(r) {
+			seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
+		}
 	}
 	rows := p.rows[:0]
 	for i := range st.Kernel {
 		r := &st.Kernel[i]
 		dst := keyOf(r.Dst)
-		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
+		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: shadows(r) && seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
 		if (p.all || row.re6st) && (p.filter.empty() || p.filter.match(r.Dst.String(), r.Src.String(), r.Via.String(), r.Dev, r.Proto)) {
 			rows = append(rows, row)
 		}

@@ -61,10 +61,12 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 		// default there would loop traffic back into the overlay.
 		return result(OK, "this node is a re6st gateway: its own default route is the one it exports", details...)
 	}
-	fix := &re6stDefaultFix{sys: d.Sys, network: network, log: d.Log}
+	fix, planned := d.re6stDefault(network, routes)
 	if len(plain) == 0 {
 		r := result(OK, fmt.Sprintf("only traffic from %v uses re6st's gateway %v; there is no other default route", network, gw.Via), details...)
-		r.offer(fix)
+		if planned {
+			r.offer(fix)
+		}
 		return r
 	}
 	if best := plain[0]; best.Via == gw.Via && best.Dev == gw.Dev {
@@ -73,7 +75,9 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 	best := plain[0]
 	r := result(Warn, fmt.Sprintf("default route via %v dev %s (%s) takes all traffic not from %v; re6st's goes via %v dev %s",
 		best.Via, best.Dev, protoName(best.Proto), network, gw.Via, gw.Dev), details...)
-	r.offer(fix)
+	if planned {
+		r.offer(fix)
+	}
 	if best.Proto == system.ProtoRA && best.Dev != "" {
 		if v, err := d.Sys.Sysctl("net.ipv6.conf." + best.Dev + ".accept_ra"); err == nil && v == "1" && d.forwarding() {
 			r.offer(d.acceptRA2(best.Dev))

@@ -23,6 +23,10 @@ import (
 // Network is the demo's network of namespaces.
 const Network = "2001:db8:42::/48"
 
+// Upstream is the underlay router the hosts' own default routes point to
+// with Config.Conflict; no host answers there (the demo has no Internet).
+const Upstream = "2001:db8:ff00::1"
+
 // Config says what to build.
 type Config struct {
 	Nodes int // hosts h1..hN, each running a node; the registry runs in h1
@@ -36,6 +40,11 @@ type Config struct {
 	// Gateway makes h1's node a gateway: it exports its host's default
 	// route to the network (re6stnet --gateway).
 	Gateway bool
+	// Conflict sets up the classic default-route conflict: h1's node is a
+	// gateway, and every host has its own default route on the underlay
+	// (via Upstream), which takes all traffic not from the re6st network
+	// on the hosts that also get re6st's `default from <network>`.
+	Conflict bool
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
@@ -110,13 +119,18 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway, log: cfg.Log, args: cfg.Args}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict, log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
 			d = nil
 		}
 	}()
+	if cfg.Conflict {
+		if err := d.underlayDefaults(ctx, lab.Hosts()[:cfg.Nodes]); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
 		return nil, err
 	}
@@ -146,6 +160,17 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// underlayDefaults gives each host a static default route on its uplink
+// ("proto static": a gateway exports no "proto boot" route, as babeld).
+func (d *Demo) underlayDefaults(ctx context.Context, hosts []*netlab.Host) error {
+	for _, h := range hosts {
+		if out, err := h.Command(ctx, "ip", "-6", "route", "add", "default", "via", Upstream, "dev", h.Iface, "proto", "static").CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: default route via %s: %w: %s", h.Name, Upstream, err, out)
+		}
+	}
+	return nil
 }
 
 func (d *Demo) write(name string, content []byte) (string, error) {
