@@ -102,30 +102,19 @@ func (p *routesPanel) tableHeight() int {
 }
 
 func (p *routesPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if p.filter.active {
-		changed, cmd := p.filter.key(msg)
-		if changed {
-			p.rebuild(m)
-		}
-		return cmd
-	}
+	// An explanation opens only with the filter closed, so it goes first.
 	if p.explain != nil {
 		if key.Matches(msg, m.keys.Back, m.keys.Enter) {
 			p.explain = nil
 		}
 		return nil
 	}
-	if m.moveKey(msg, &p.list, len(p.rows), p.tableHeight()) {
-		return nil
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.rows), height: p.tableHeight(),
+		rebuild: func() { p.rebuild(m) }}); ok {
+		return cmd
 	}
 	k := &m.keys
 	switch {
-	case key.Matches(msg, k.Filter):
-		return p.filter.open()
-	case key.Matches(msg, k.Back):
-		if p.filter.clear() {
-			p.rebuild(m)
-		}
 	case key.Matches(msg, k.AllRoutes):
 		p.all = !p.all
 		p.rebuild(m)

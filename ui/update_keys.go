@@ -202,6 +202,44 @@ func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// tableKeys are the keys every table panel takes alike: typing into its
+// open filter, moving the cursor, / to filter, esc to clear the filter.
+type tableKeys struct {
+	filter    *filter
+	list      *list
+	n, height int    // rows, and rows on screen
+	rebuild   func() // the filter text changed
+	moved     func() // the cursor moved; may be nil
+}
+
+// tableKey handles msg if it is one of t's keys, and reports whether it
+// was.
+func (m *Model) tableKey(msg tea.KeyPressMsg, t tableKeys) (tea.Cmd, bool) {
+	if t.filter.active {
+		changed, cmd := t.filter.key(msg)
+		if changed {
+			t.rebuild()
+		}
+		return cmd, true
+	}
+	if m.moveKey(msg, t.list, t.n, t.height) {
+		if t.moved != nil {
+			t.moved()
+		}
+		return nil, true
+	}
+	switch {
+	case key.Matches(msg, m.keys.Filter):
+		return t.filter.open(), true
+	case key.Matches(msg, m.keys.Back):
+		if t.filter.clear() {
+			t.rebuild()
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
 // moveKey applies the shared movement keys to l; it reports whether msg
 // was one.
 func (m *Model) moveKey(msg tea.KeyPressMsg, l *list, n, height int) bool {

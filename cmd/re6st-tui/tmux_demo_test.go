@@ -22,19 +22,8 @@ import (
 // trace to another node, and quitting, which removes the network.
 func TestLabTmuxDemo(t *testing.T) {
 	netlab.Require(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal("tmux is not installed: apt-get install tmux (.ci/install does)")
-	}
-	bin := buildCommands(t)
 	hostBefore := hostDefaults(t)
-	s := &tmuxScreen{t: t, session: fmt.Sprintf("re6st-tui-demo-%d", os.Getpid())}
-	cmd := "cd " + t.TempDir() + " && env TERM=xterm-256color " + filepath.Join(bin, "re6st-tui") + " demo --nodes 3; echo exited $?; sleep 60"
-	s.tmux("new-session", "-d", "-s", s.session, "-x", "120", "-y", "36", cmd)
-	t.Cleanup(func() {
-		if s.alive() {
-			exec.Command("tmux", "kill-session", "-t", s.session).Run()
-		}
-	})
+	s := startDemo(t)
 	s.wantWithin(2*time.Minute, "● connected", "2001:db8:42:1::/64", "re6stnet")
 	defaultRouteFix(t, s)
 	s.keys("2")
@@ -64,6 +53,25 @@ func TestLabTmuxDemo(t *testing.T) {
 	if got := hostDefaults(t); got != hostBefore {
 		t.Errorf("this machine's default routes changed:\n%s\nbefore:\n%s", got, hostBefore)
 	}
+}
+
+// startDemo runs `re6st-tui demo --nodes 3`, as installed, in a tmux
+// session of 120×36, removed when the test ends.
+func startDemo(t testing.TB) *tmuxScreen {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed: apt-get install tmux (.ci/install does)")
+	}
+	bin := buildCommands(t)
+	s := &tmuxScreen{t: t, session: fmt.Sprintf("re6st-tui-demo-%d", os.Getpid())}
+	cmd := "cd " + t.TempDir() + " && env TERM=xterm-256color " + filepath.Join(bin, "re6st-tui") + " demo --nodes 3; echo exited $?; sleep 60"
+	s.tmux("new-session", "-d", "-s", s.session, "-x", "120", "-y", "36", cmd)
+	t.Cleanup(func() {
+		if s.alive() {
+			exec.Command("tmux", "kill-session", "-t", s.session).Run()
+		}
+	})
+	return s
 }
 
 // defaultRouteFix uses the banner of the demo's default-route conflict on
@@ -109,9 +117,16 @@ func defaultRouteFix(t *testing.T, s *tmuxScreen) {
 	}
 }
 
-// demoNamespace finds the namespace of a host of the demo running in s:
-// the lab whose lock file names the demo's process.
-func demoNamespace(t *testing.T, s *tmuxScreen, host string) string {
+// demoNamespace finds the namespace of a host of the demo running in s.
+func demoNamespace(t testing.TB, s *tmuxScreen, host string) string {
+	t.Helper()
+	_, lab := demoProcess(t, s)
+	return netlab.Namespace(lab, host)
+}
+
+// demoProcess finds the demo running in s, the child of the pane's shell
+// that owns a lab, and returns its pid and its lab's id.
+func demoProcess(t testing.TB, s *tmuxScreen) (int, string) {
 	t.Helper()
 	shell, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.session, "#{pane_pid}")))
 	if err != nil {
@@ -119,11 +134,11 @@ func demoNamespace(t *testing.T, s *tmuxScreen, host string) string {
 	}
 	for _, pid := range children(shell) {
 		if labs := netlab.LabsOwnedBy(pid); len(labs) == 1 {
-			return netlab.Namespace(labs[0], host)
+			return pid, labs[0]
 		}
 	}
 	t.Fatalf("no lab owned by a child of the tmux pane's shell %d", shell)
-	return ""
+	return 0, ""
 }
 
 // children lists the processes whose parent is pid.

@@ -17,7 +17,7 @@ import (
 // tmuxScreen drives the real binary in a detached tmux session: keys in,
 // screen text out, as a person would see it.
 type tmuxScreen struct {
-	t       *testing.T
+	t       testing.TB
 	session string
 }
 
