@@ -75,6 +75,11 @@ type Node struct {
 	// served peer).
 	remoteGW  *remotegw.Manager
 	remoteIPs map[string][]netip.Addr
+	// country is our country per family (IPv4, IPv6) as the registry
+	// sees our address, for same_country; countryAsked, the addresses
+	// we asked about.
+	country      [2]string
+	countryAsked map[string]bool
 	// ipv4 is the node's IPv4 address and subnet length inside ipv4Net,
 	// the network's IPv4 prefix; both invalid without IPv4 payload.
 	ipv4, ipv4Net netip.Prefix
@@ -109,7 +114,8 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{}}
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
+		countryAsked: map[string]bool{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)
 		if err := n.sink.OpenFile(filepath.Join(n.cfg.LogDir, "re6stnet.log")); err != nil {

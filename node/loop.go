@@ -25,6 +25,7 @@ func (n *Node) loop(ctx context.Context) error {
 	defer publish.Stop()
 	babelEvents := n.speaker.Subscribe(ctx)
 	n.nextCheck = time.Now().Add(netconfCheck)
+	n.askCountries(ctx)
 	n.round(ctx)
 	for {
 		var refetch <-chan time.Time

@@ -273,15 +273,19 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 				return err
 			}
 		}
-		n.initAddresses()
+		n.initAddresses(ctx)
 		if err := n.startUPnP(ctx, undo); err != nil {
 			return err
 		}
 	}
+	countries, err := n.startCountries(undo)
+	if err != nil {
+		return err
+	}
 	n.mgr = tunnelmgr.New(tunnelmgr.Config{
 		Network: n.id.CA.Network, Prefix: n.id.Prefix, ClientCount: n.clientCount(),
 		Timeout: n.timeout(), TunnelRefresh: time.Duration(n.net.TunnelRefresh) * time.Second,
-		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(),
+		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(), Countries: countries,
 		RegistryPrefix: func() string { return n.net.RegistryPrefix },
 		Revoked:        n.net.Revoked,
 		Routing:        routingAdapter{n}, Tunnels: tunnelAdapter{n}, Peers: peersAdapter{n},
@@ -316,7 +320,7 @@ func (n *Node) serverPorts() []struct {
 
 // initAddresses builds the address list from --ip; families without an
 // explicit address are learnt from peers.
-func (n *Node) initAddresses() {
+func (n *Node) initAddresses(ctx context.Context) {
 	var explicit [2][]string
 	for _, ip := range n.cfg.IP {
 		if ip == "any" || ip == "upnp" {
@@ -337,6 +341,12 @@ func (n *Node) initAddresses() {
 			n.address[fam] = append(n.address[fam], n.addressesFor(ip, fam == 1)...)
 		}
 	}
+	n.reuseCachedCountries(ctx)
+	for i, family := range []int{4, 6} {
+		for j := range n.address[i] {
+			n.address[i][j].Country = n.announcedCountry(family)
+		}
+	}
 	n.publishAddress()
 }
 
@@ -352,7 +362,7 @@ func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 		if mapped := n.mappedPort(pp.Port, pp.Proto); mapped != 0 && !v6 {
 			port = mapped
 		}
-		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.cfg.Country})
+		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.announcedCountry(peer.Family(pp.Proto))})
 	}
 	return out
 }
@@ -360,6 +370,9 @@ func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 func (n *Node) publishAddress() {
 	all := append(append([]peer.Address(nil), n.address[0]...), n.address[1]...)
 	n.cache.SetMyAddress(context.Background(), peer.FormatAddresses(all, true))
+	if n.loopCtx != nil {
+		n.askCountries(n.loopCtx)
+	}
 }
 
 // myAddresses is our address list for a peer of that protocol.
