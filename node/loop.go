@@ -156,6 +156,7 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 		n.mgr.ServerConnect(ctx, prefix, ev.Tunnel, serial)
 	case tunnels.PeerDisconnected:
 		n.mgr.ServerDisconnect(prefix, ev.Tunnel)
+		n.forgetServed(prefix, ev.Tunnel)
 	case tunnels.Connected:
 		if !n.babelIfaces[ev.Tunnel] {
 			if err := n.addBabelInterface(ctx, ev.Tunnel, babel.Tunnel); err != nil {
@@ -185,6 +186,24 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 		return
 	}
 	n.tunnelState(ev, prefix)
+}
+
+// forgetServed makes Babel forget at once the neighbour a served client
+// was: the server's tap is shared and stays up, so without this the
+// client's routes would linger until its Hellos time out.
+func (n *Node) forgetServed(prefix, iface string) {
+	subnet, err := n.id.CA.Subnet(prefix)
+	if err != nil {
+		return
+	}
+	k, err := n.speaker.FlushOrigin(iface, subnet)
+	if err != nil {
+		n.log.Debug("forget a served client's neighbour", "peer", identity.CN(prefix), "iface", iface, "err", err)
+		return
+	}
+	if k > 0 {
+		n.log.Debug("served client's neighbour forgotten", "peer", identity.CN(prefix), "iface", iface)
+	}
 }
 
 // learnAddress adopts the address a server saw us coming from, for the
