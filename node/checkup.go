@@ -12,14 +12,14 @@ import (
 	"re6st-tui/node/state"
 )
 
-// When the doctor's checks run. Checks that ask the registry or probe the
-// overlay run hourly, as re6st's own staleness check, so that a network of
-// many nodes does not load its registry every minute; the subtrees probe
-// adds and deletes a route, so it runs once, or every route change it
-// causes would call it again.
+// When the doctor's checks run. The registry's checks run hourly, as
+// re6st's own staleness check, so that a network of many nodes does not
+// load its registry every minute; the subtrees probe adds and deletes a
+// route, so it runs once, or every route change it causes would call it
+// again. The path MTU check sends a few echo requests to one node.
 const (
 	checkEvery     = time.Minute
-	remoteEvery    = time.Hour
+	registryEvery  = time.Hour
 	routeSettle    = 2 * time.Second  // after the last kernel route change
 	routeSettleMax = 10 * time.Second // after the first, while routes keep changing
 )
@@ -28,10 +28,10 @@ var (
 	// routeChecks look at routes and the sysctls that govern them; they
 	// run together, since two of them may offer the same fix.
 	routeChecks = []string{"default-route", "forwarding", "underlay-loop"}
-	// localChecks read only this host.
-	localChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager")
-	// remoteChecks are the hourly ones.
-	remoteChecks = append(slices.Clone(localChecks), "registry", "ca-fingerprint", "clock", "path-mtu")
+	// minuteChecks run every minute.
+	minuteChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager", "path-mtu")
+	// hourlyChecks run every hour.
+	hourlyChecks = append(slices.Clone(minuteChecks), "registry", "ca-fingerprint", "clock")
 )
 
 // checkup runs the doctor's checks for the node, publishes them as
@@ -87,7 +87,7 @@ func (c *checkup) run(ctx context.Context) {
 	c.round(ctx, doctor.IDs())
 	every := time.NewTicker(checkEvery)
 	defer every.Stop()
-	nextRemote := time.Now().Add(remoteEvery)
+	nextHourly := time.Now().Add(registryEvery)
 	settle := time.NewTimer(0)
 	<-settle.C
 	var settling bool
@@ -106,9 +106,9 @@ func (c *checkup) run(ctx context.Context) {
 			settling = false
 			c.round(ctx, routeChecks)
 		case now := <-every.C:
-			ids := localChecks
-			if now.After(nextRemote) {
-				ids, nextRemote = remoteChecks, now.Add(remoteEvery)
+			ids := minuteChecks
+			if now.After(nextHourly) {
+				ids, nextHourly = hourlyChecks, now.Add(registryEvery)
 			}
 			c.round(ctx, ids)
 		}

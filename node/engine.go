@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"re6st-tui/diag/system"
+	"re6st-tui/diag/doctor"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -94,8 +94,8 @@ type Node struct {
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
-	sys         *system.Kernel // set up at start: kernel routes and the doctor
-	mtuTarget   netip.Addr     // the doctor's path MTU target, set at start
+	sys         doctor.System // set up at start: kernel routes and the doctor
+	mtuTarget   netip.Addr    // the doctor's path MTU target, set at start
 	checks      *checkup
 
 	mu sync.Mutex

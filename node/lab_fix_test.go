@@ -39,6 +39,9 @@ func TestLabDefaultRouteFix(t *testing.T) {
 	route := fixRoute(t, fix)
 	t.Logf("offered: %s: %s", fix.Summary, fix.Change)
 	st := c.Snapshot()
+	for _, f := range st.Findings {
+		t.Logf("finding %s: %s: %s", f.ID, f.Status, f.Explanation)
+	}
 	if !hasKernelRow(st, func(r state.KernelRoute) bool { return r.IsDefault() && r.Src.String() == demo.Network }) ||
 		!hasKernelRow(st, func(r state.KernelRoute) bool {
 			return r.IsDefault() && !r.Src.IsValid() && r.Via.String() == demo.Upstream

@@ -44,6 +44,11 @@ func TestPathMTU(t *testing.T) {
 	if r := runCheck(t, &Doctor{Sys: sys}, "path-mtu"); r.Status != Skip {
 		t.Errorf("no target: got %s", r.Status)
 	}
+	// A node that has just started has no route over the overlay yet.
+	other := netip.MustParseAddr("2001:db8:42:a::1")
+	if r := runCheck(t, &Doctor{Sys: sys, Node: Node{MTUTarget: other}}, "path-mtu"); r.Status != Skip {
+		t.Errorf("no route yet: got %s", r.Status)
+	}
 }
 
 func TestNetworkManager(t *testing.T) {

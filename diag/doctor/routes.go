@@ -111,6 +111,14 @@ func uplinks(routes []system.Route) map[string]bool {
 	return up
 }
 
+// hasPlainDefault reports whether the main table has a default route
+// for every source.
+func hasPlainDefault(routes []system.Route) bool {
+	return slices.ContainsFunc(routes, func(r system.Route) bool {
+		return r.IsDefault() && !r.HasSrc() && r.Table == system.TableMain && r.Type == system.TypeUnicast
+	})
+}
+
 func checkForwarding(ctx context.Context, d *Doctor) Result {
 	all, err := d.Sys.Sysctl("net.ipv6.conf.all.forwarding")
 	if err != nil {
@@ -125,7 +133,7 @@ func checkForwarding(ctx context.Context, d *Doctor) Result {
 		return result(Error, err.Error())
 	}
 	up := uplinks(routes)
-	if len(up) == 0 {
+	if len(up) == 0 && !hasPlainDefault(routes) {
 		// No default route at all: maybe the RA one already expired, so
 		// every interface that could have learned it is a suspect.
 		for _, l := range links {

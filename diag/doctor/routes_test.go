@@ -156,6 +156,26 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 			t.Fatalf("got %s %v", r.Status, fixIDs(r))
 		}
 	})
+	t.Run("static-default", func(t *testing.T) {
+		// Advertisements are ignored, but the default route does not
+		// come from them: nothing will expire.
+		static := ra("eth0")
+		static.Proto = system.ProtoStatic
+		if r := runCheck(t, &Doctor{Sys: uplinkSys(static)}, "forwarding"); r.Status != OK {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
+	t.Run("server-tap", func(t *testing.T) {
+		// A server's tap is re6st's even before a tunnel uses it.
+		sys := uplinkSys()
+		sys.LinkList = append(sys.LinkList, system.Link{Name: "re6stnet-tcp", Up: true})
+		sys.SetSysctl("net.ipv6.conf.re6stnet-tcp.forwarding", "1")
+		sys.SetSysctl("net.ipv6.conf.re6stnet-tcp.accept_ra", "1")
+		d := &Doctor{Sys: sys, Node: Node{Interfaces: []string{"lo", "re6stnet1"}}}
+		if r := runCheck(t, d, "forwarding"); !slices.Equal(fixIDs(r), []string{"accept-ra-2:eth0"}) {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
 	t.Run("static-uplink", func(t *testing.T) {
 		sys := uplinkSys()
 		sys.SetSysctl("net.ipv6.conf.eth0.accept_ra", "0")

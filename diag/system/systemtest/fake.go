@@ -99,7 +99,7 @@ func (f *Fake) RouteGet(dst, src netip.Addr) (system.Route, error) {
 	if r, ok := f.Get[dst]; ok {
 		return r, nil
 	}
-	return system.Route{}, fmt.Errorf("route get %v: network unreachable", dst)
+	return system.Route{}, fmt.Errorf("route get %v: %w", dst, syscall.ENETUNREACH)
 }
 
 // Links returns LinkList.
