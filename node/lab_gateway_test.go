@@ -25,7 +25,7 @@ func TestLabGateway(t *testing.T) {
 	d := formed(t, demo.Config{Nodes: 3, Extra: 1, Gateway: true})
 	gw, inet := d.Nodes[0], d.Lab.Host("h4")
 	const server = "2001:db8:ffff::1"
-	inet.Run(t, "ip", "-6", "addr", "add", server+"/128", "dev", "lo")
+	inet.Run(t, "ip", "-6", "addr", "add", server+"/128", "dev", "lo", "nodad")
 	inet.Run(t, "ip", "-6", "route", "add", demo.Network, "via", gw.Host.IPv6.String())
 
 	gw.Host.Run(t, "ip", "-6", "route", "add", "default", "via", inet.IPv6.String(), "proto", "boot")
