@@ -58,15 +58,30 @@ func (t tunnelAdapter) Open(prefix string, addrs []peer.Address) (string, error)
 	if len(list) == 0 {
 		return "", errors.New("no usable address")
 	}
-	iface, err := t.n.tun.Open(identity.CN(prefix), list)
-	if err == nil {
-		// The tunnel uses the first address that works; they share a family.
-		t.n.tunnelProto[iface] = string(list[0].Proto)
+	routed, err := t.n.routeRemotes(list)
+	if err != nil {
+		return "", err
 	}
-	return iface, err
+	iface, err := t.n.tun.Open(identity.CN(prefix), list)
+	if err != nil {
+		t.n.releaseRemotes(routed)
+		return "", err
+	}
+	// The tunnel uses the first address that works; they share a family.
+	t.n.tunnelProto[iface] = string(list[0].Proto)
+	if routed != nil {
+		t.n.remoteIPs[iface] = routed
+	}
+	return iface, nil
 }
 
-func (t tunnelAdapter) Close(iface string) error { return t.n.tun.Close(iface) }
+func (t tunnelAdapter) Close(iface string) error {
+	if ips, ok := t.n.remoteIPs[iface]; ok {
+		delete(t.n.remoteIPs, iface)
+		defer t.n.releaseRemotes(ips)
+	}
+	return t.n.tun.Close(iface)
+}
 
 // peersAdapter sends peer-protocol messages for the tunnel manager.
 type peersAdapter struct{ n *Node }

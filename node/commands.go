@@ -113,13 +113,10 @@ func (n *Node) StartTrace(ctx context.Context, dst string) (<-chan state.Hop, er
 	return out, nil
 }
 
-// ApplyFix and RevertFix run doctor fixes; the node does not run the
-// doctor's checks yet.
-func (n *Node) ApplyFix(ctx context.Context, id string) error {
-	return fmt.Errorf("fix %q: no finding with that id: run `re6st-tui doctor` to see the checks", id)
-}
+// ApplyFix applies a fix that the doctor's latest checks offer (a
+// state.Fix ID of state.Findings). The node keeps what it applied, so that
+// RevertFix undoes exactly that, and reverts it when it stops.
+func (n *Node) ApplyFix(ctx context.Context, id string) error { return n.checks.apply(ctx, id) }
 
 // RevertFix undoes a fix applied with ApplyFix.
-func (n *Node) RevertFix(ctx context.Context, id string) error {
-	return fmt.Errorf("fix %q was not applied", id)
-}
+func (n *Node) RevertFix(ctx context.Context, id string) error { return n.checks.revert(ctx, id) }

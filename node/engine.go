@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"re6st-tui/diag/doctor"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -21,6 +22,7 @@ import (
 	"re6st-tui/node/netconf"
 	"re6st-tui/node/peer"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/remotegw"
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
 	"re6st-tui/node/upnp"
@@ -68,6 +70,19 @@ type Node struct {
 	// node exports the network's; hostDefault is what it last found.
 	exportDefault bool
 	hostDefault   hostDefault
+	// remoteGW routes tunnel remotes through --remote-gateway; remoteIPs
+	// are the addresses each tunnel uses (by tap, or by "tap CN" for a
+	// served peer).
+	remoteGW  *remotegw.Manager
+	remoteIPs map[string][]netip.Addr
+	// country is our country per family (IPv4, IPv6) as the registry
+	// sees our address, for same_country; countryAsked, the addresses
+	// we asked about.
+	country      [2]string
+	countryAsked map[string]bool
+	// ipv4 is the node's IPv4 address and subnet length inside ipv4Net,
+	// the network's IPv4 prefix; both invalid without IPv4 payload.
+	ipv4, ipv4Net netip.Prefix
 	incoming      chan datagram
 	cmds          chan func()
 	refetch       time.Time // when to fetch the network config again (zero: never)
@@ -89,6 +104,9 @@ type Node struct {
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
+	sys         doctor.System // set up at start: kernel routes and the doctor
+	mtuTarget   netip.Addr    // the doctor's path MTU target, set at start
+	checks      *checkup
 
 	mu sync.Mutex
 	// st is the state shown to the UI, guarded by mu.
@@ -106,7 +124,8 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{}}
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
+		countryAsked: map[string]bool{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)
 		if err := n.sink.OpenFile(filepath.Join(n.cfg.LogDir, "re6stnet.log")); err != nil {
@@ -122,6 +141,7 @@ func New(opts Options) (*Node, error) {
 		n.bus.Publish(state.Event{Kind: state.KindLog, Time: r.Time, Log: &r})
 	}
 	n.log = slog.New(n.sink.Handler())
+	n.checks = newCheckup(n.newDoctor, n.setFindings, n.log.With("component", "doctor"))
 	n.st.Status = state.Status{Phase: state.Bootstrapping, Since: time.Now()}
 	return n, nil
 }
@@ -191,6 +211,7 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.renew(ctx); err != nil {
 		return err
 	}
+	n.setIPv4()
 	n.identityState()
 	if err := n.startPeerProtocol(ctx, undo); err != nil {
 		return err
@@ -198,10 +219,19 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.startNetwork(ctx, undo); err != nil {
 		return err
 	}
+	if err := n.startKernelRoutes(ctx, undo); err != nil {
+		return err
+	}
 	if err := n.startRouting(ctx, undo); err != nil {
 		return err
 	}
+	if err := n.startRemoteGateways(undo); err != nil {
+		return err
+	}
 	if err := n.startTunnels(ctx, undo); err != nil {
+		return err
+	}
+	if err := n.startChecks(ctx, undo); err != nil {
 		return err
 	}
 	if err := n.startControl(ctx, undo); err != nil {

@@ -11,9 +11,6 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	"re6st-tui/node/identity"
-	"re6st-tui/routing/babel"
 )
 
 // defaultRouteCheck is how often a gateway reads its host's default
@@ -197,21 +194,4 @@ func (n *Node) setHostDefault(h hostDefault) {
 	} else {
 		n.log.Warn("no default route to export: the network loses its way out through this gateway")
 	}
-}
-
-// xroutes are the routes the node originates: its subnet and, on a
-// gateway whose host has a default route, the default route for the
-// network's addresses.
-func (n *Node) xroutes() []babel.Xroute {
-	xs := []babel.Xroute{{Prefix: n.id.Subnet}}
-	if n.cfg.Gateway && n.exportDefault {
-		xs = append(xs, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: n.network()})
-	}
-	return xs
-}
-
-// network is the re6st network's prefix.
-func (n *Node) network() netip.Prefix {
-	a, _ := identity.AddrFromBits(n.id.CA.Network)
-	return netip.PrefixFrom(a, len(n.id.CA.Network))
 }

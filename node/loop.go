@@ -24,6 +24,7 @@ func (n *Node) loop(ctx context.Context) error {
 	defer publish.Stop()
 	babelEvents := n.speaker.Subscribe(ctx)
 	n.nextCheck = time.Now().Add(netconfCheck)
+	n.askCountries(ctx)
 	n.round(ctx)
 	for {
 		var refetch <-chan time.Time
@@ -107,9 +108,11 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 			// Admitted just before the CRL changed.
 			n.disconnectRevoked(ctx)
 		}
+		n.servedRemote(ev, true)
 	case tunnels.PeerDisconnected:
 		n.mgr.ServerDisconnect(prefix, ev.Tunnel)
 		n.forgetServed(prefix, ev.Tunnel)
+		n.servedRemote(ev, false)
 	case tunnels.Connected:
 		if !n.babelIfaces[ev.Tunnel] {
 			if err := n.addBabelInterface(ctx, ev.Tunnel, babel.Tunnel); err != nil {

@@ -115,27 +115,15 @@ func (p *babelPanel) tableHeight() int {
 }
 
 func (p *babelPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if p.filter.active {
-		changed, cmd := p.filter.key(msg)
-		if changed {
-			p.rebuild(m)
-		}
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.lists[p.sub], n: len(p.idx[p.sub]), height: p.tableHeight(),
+		rebuild: func() { p.rebuild(m) }}); ok {
 		return cmd
-	}
-	if m.moveKey(msg, &p.lists[p.sub], len(p.idx[p.sub]), p.tableHeight()) {
-		return nil
 	}
 	switch k := &m.keys; {
 	case key.Matches(msg, k.Left):
 		p.sub = (p.sub + bCount - 1) % bCount
 	case key.Matches(msg, k.Right):
 		p.sub = (p.sub + 1) % bCount
-	case key.Matches(msg, k.Filter):
-		return p.filter.open()
-	case key.Matches(msg, k.Back):
-		if p.filter.clear() {
-			p.rebuild(m)
-		}
 	}
 	return nil
 }

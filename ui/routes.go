@@ -21,6 +21,12 @@ type routeRow struct {
 	conflict bool // another route has the same destination, source and table
 }
 
+// shadows reports whether routes to r's destination compete: link-local
+// prefixes have a route on every link, each used only for its own link.
+func shadows(r *state.KernelRoute) bool {
+	return !r.Dst.Addr().IsLinkLocalUnicast()
+}
+
 type routesPanel struct {
 	rows    []routeRow
 	list    list
@@ -49,14 +55,16 @@ func (p *routesPanel) rebuild(m *Model) {
 	}
 	seen := p.seen
 	clear(seen)
-	for _, r := range st.Kernel {
-		seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
+	for i := range st.Kernel {
+		if r := &st.Kernel[i]; shadows(r) {
+			seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
+		}
 	}
 	rows := p.rows[:0]
 	for i := range st.Kernel {
 		r := &st.Kernel[i]
 		dst := keyOf(r.Dst)
-		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
+		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: shadows(r) && seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
 		if (p.all || row.re6st) && (p.filter.empty() || p.filter.match(r.Dst.String(), r.Src.String(), r.Via.String(), r.Dev, r.Proto)) {
 			rows = append(rows, row)
 		}
@@ -94,30 +102,19 @@ func (p *routesPanel) tableHeight() int {
 }
 
 func (p *routesPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if p.filter.active {
-		changed, cmd := p.filter.key(msg)
-		if changed {
-			p.rebuild(m)
-		}
-		return cmd
-	}
+	// An explanation opens only with the filter closed, so it goes first.
 	if p.explain != nil {
 		if key.Matches(msg, m.keys.Back, m.keys.Enter) {
 			p.explain = nil
 		}
 		return nil
 	}
-	if m.moveKey(msg, &p.list, len(p.rows), p.tableHeight()) {
-		return nil
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.rows), height: p.tableHeight(),
+		rebuild: func() { p.rebuild(m) }}); ok {
+		return cmd
 	}
 	k := &m.keys
 	switch {
-	case key.Matches(msg, k.Filter):
-		return p.filter.open()
-	case key.Matches(msg, k.Back):
-		if p.filter.clear() {
-			p.rebuild(m)
-		}
 	case key.Matches(msg, k.AllRoutes):
 		p.all = !p.all
 		p.rebuild(m)

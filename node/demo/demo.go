@@ -23,6 +23,10 @@ import (
 // Network is the demo's network of namespaces.
 const Network = "2001:db8:42::/48"
 
+// Upstream is the underlay router the hosts' own default routes point to
+// with Config.Conflict; no host answers there (the demo has no Internet).
+const Upstream = "2001:db8:ff00::1"
+
 // Config says what to build.
 type Config struct {
 	Nodes int // hosts h1..hN, each running a node; the registry runs in h1
@@ -36,6 +40,11 @@ type Config struct {
 	// Gateway makes h1's node a gateway: it exports its host's default
 	// route to the network (re6stnet --gateway).
 	Gateway bool
+	// Conflict sets up the classic default-route conflict: h1's node is a
+	// gateway, and every host has its own default route on the underlay
+	// (via Upstream), which takes all traffic not from the re6st network
+	// on the hosts that also get re6st's `default from <network>`.
+	Conflict bool
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
@@ -46,6 +55,9 @@ type Config struct {
 	// Args adds options to the command line of the node on a host, by
 	// host name ("h2", "l1").
 	Args map[string][]string
+	// IPv4 makes the network carry IPv4: the registry's --ipv4, as
+	// "NETWORK/N SUBLEN" (e.g. "198.19.128.0/17 8").
+	IPv4 string
 	Log  *slog.Logger
 }
 
@@ -107,13 +119,18 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway, log: cfg.Log, args: cfg.Args}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict, log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
 			d = nil
 		}
 	}()
+	if cfg.Conflict {
+		if err := d.underlayDefaults(ctx, lab.Hosts()[:cfg.Nodes]); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
 		return nil, err
 	}
@@ -145,6 +162,17 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	return d, nil
 }
 
+// underlayDefaults gives each host a static default route on its uplink
+// ("proto static": a gateway exports no "proto boot" route, as babeld).
+func (d *Demo) underlayDefaults(ctx context.Context, hosts []*netlab.Host) error {
+	for _, h := range hosts {
+		if out, err := h.Command(ctx, "ip", "-6", "route", "add", "default", "via", Upstream, "dev", h.Iface, "proto", "static").CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: default route via %s: %w: %s", h.Name, Upstream, err, out)
+		}
+	}
+	return nil
+}
+
 func (d *Demo) write(name string, content []byte) (string, error) {
 	p := filepath.Join(d.dir, name)
 	return p, os.WriteFile(p, content, 0o600)
@@ -169,7 +197,7 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 	if out, err := exec.CommandContext(ctx, "openssl", "dhparam", "-dsaparam", "-out", dh, "2048").CombinedOutput(); err != nil {
 		return fmt.Errorf("DH parameters: %w: %s (install openssl)", err, out)
 	}
-	conf, err := d.write("re6st-registry.conf", []byte(strings.Join([]string{
+	lines := []string{
 		"port 80",
 		"db " + filepath.Join(d.dir, "registry.db"),
 		"ca " + caPath,
@@ -182,7 +210,11 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 		"logfile " + filepath.Join(d.dir, "registry.log"),
 		// The registry asks the network through the node beside it.
 		"run " + filepath.Join(d.dir, "h1", "run"),
-	}, "\n")+"\n"))
+	}
+	if cfg.IPv4 != "" {
+		lines = append(lines, "ipv4 "+cfg.IPv4)
+	}
+	conf, err := d.write("re6st-registry.conf", []byte(strings.Join(lines, "\n")+"\n"))
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ type Config struct {
 	TunnelRefresh time.Duration
 	Disabled      []string // protocols never tunnelled over
 	Neighbours    []string // --neighbour prefixes, kept directly tunnelled
+	Countries     Countries
 	// RegistryPrefix and Revoked read the live network config.
 	RegistryPrefix func() string
 	Revoked        func(serial uint64) bool
@@ -344,8 +345,7 @@ func (m *Manager) makeTunnel(ctx context.Context, prefix, address string) bool {
 	var usable []peer.Address
 	for _, a := range list {
 		if !slices.Contains(m.cfg.Disabled, a.Proto) {
-			a.Country = ""
-			usable = append(usable, a)
+			usable = append(usable, m.sameCountry(ctx, prefix, a)...)
 		}
 	}
 	m.cfg.Cache.Connecting(ctx, prefix, true)

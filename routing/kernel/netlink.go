@@ -87,8 +87,13 @@ func (n *Netlink) message(req *nl.NetlinkRequest, r Route) {
 	if table >= 256 {
 		req.AddData(nl.NewRtAttr(unix.RTA_TABLE, nl.Uint32Attr(uint32(table))))
 	}
-	if r.Gateway.IsValid() && !r.Unreachable {
-		req.AddData(nl.NewRtAttr(unix.RTA_GATEWAY, r.Gateway.Unmap().AsSlice()))
+	if gw := r.Gateway.Unmap(); gw.IsValid() && !r.Unreachable {
+		if gw.Is4() == r.Dst.Addr().Is4() {
+			req.AddData(nl.NewRtAttr(unix.RTA_GATEWAY, gw.AsSlice()))
+		} else {
+			// An IPv4 route through an IPv6 next hop (v4-via-v6).
+			req.AddData(nl.NewRtAttr(unix.RTA_VIA, via(gw)))
+		}
 	}
 	if r.Ifindex != 0 && !r.Unreachable {
 		req.AddData(nl.NewRtAttr(unix.RTA_OIF, nl.Uint32Attr(uint32(r.Ifindex))))
@@ -99,6 +104,16 @@ func (n *Netlink) message(req *nl.NetlinkRequest, r Route) {
 	if r.Metric != 0 {
 		req.AddData(nl.NewRtAttr(unix.RTA_PRIORITY, nl.Uint32Attr(r.Metric)))
 	}
+}
+
+// via is the RTA_VIA attribute for gw: its address family, then its
+// address (struct rtvia).
+func via(gw netip.Addr) []byte {
+	fam := uint16(unix.AF_INET)
+	if gw.Is6() {
+		fam = unix.AF_INET6
+	}
+	return append(binary.NativeEndian.AppendUint16(nil, fam), gw.AsSlice()...)
 }
 
 func (n *Netlink) exec(typ, flags int, r Route) error {
@@ -198,6 +213,10 @@ func (n *Netlink) parse(m []byte) (Route, bool) {
 			r.Src = netip.PrefixFrom(addr, int(msg.Src_len))
 		case unix.RTA_GATEWAY:
 			r.Gateway = addr
+		case unix.RTA_VIA:
+			if len(a.Value) > 2 {
+				r.Gateway, _ = netip.AddrFromSlice(a.Value[2:])
+			}
 		case unix.RTA_PREFSRC:
 			r.PrefSrc = addr
 		case unix.RTA_OIF:
