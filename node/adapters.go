@@ -97,6 +97,10 @@ type registryAdapter struct{ n *Node }
 
 func (r registryAdapter) BootstrapPeer(ctx context.Context) (string, string, error) {
 	prefix, addrs, ok, err := r.n.reg.GetBootstrapPeer(ctx)
+	if unknownToRegistry(err) {
+		r.n.fatal = errNotEnrolled(err)
+		return "", "", err
+	}
 	if err != nil || !ok {
 		r.n.log.Warn("no bootstrap peer from the registry", "err", err)
 		if err == nil {
@@ -109,14 +113,6 @@ func (r registryAdapter) BootstrapPeer(ctx context.Context) (string, string, err
 	}
 	r.n.cache.AddPeer(ctx, prefix, addrs, false)
 	return prefix, addrs, nil
-}
-
-// admit refuses clients whose certificate is revoked.
-func (n *Node) admit(p tunnels.Peer) error {
-	if s, ok := parseSerial(p.Serial); ok && n.net.Revoked(s) {
-		return errors.New("certificate revoked")
-	}
-	return nil
 }
 
 func parseSerial(s string) (uint64, bool) {

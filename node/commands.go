@@ -48,15 +48,19 @@ func (n *Node) ConnectPeer(ctx context.Context, prefix netip.Prefix) error {
 
 // RefreshNetworkConfig fetches the network config now.
 func (n *Node) RefreshNetworkConfig(ctx context.Context) error {
-	return n.do(ctx, func() error {
-		cfg, _, _, err := fetchNetworkConfig(ctx, n.reg, n.cache, n.id)
+	done := make(chan error, 1)
+	if err := n.do(ctx, func() error { n.fetchConfig(n.loopCtx, done); return nil }); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
 		if err != nil {
 			return fmt.Errorf("%w: check that the registry %s is reachable", err, n.cfg.Registry)
 		}
-		n.net = cfg
-		n.proto.SetVersion(cfg.Version)
 		return nil
-	})
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Rebootstrap asks the registry for a peer and opens a tunnel to it.

@@ -87,7 +87,17 @@ type Node struct {
 	cmds          chan func()
 	refetch       time.Time // when to fetch the network config again (zero: never)
 	// restartAt is when a config change makes the node start over.
-	restartAt   time.Time
+	restartAt time.Time
+	// revokeAt is when tunnels and sessions with revoked peers go.
+	revokeAt time.Time
+	// A network config fetch is under way: its outcome arrives on
+	// fetches and goes to fetchWaiters too.
+	fetching     bool
+	fetches      chan fetched
+	fetchWaiters []chan<- error
+	// fatal ends the loop: the node cannot go on.
+	fatal       error
+	crl         crlSet
 	nextCheck   time.Time // next hourly staleness check
 	staleOnce   bool      // the previous check found the registry unreachable
 	dirty       bool      // Babel changed since the state was last built
@@ -114,7 +124,7 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
 		countryAsked: map[string]bool{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)
@@ -184,8 +194,16 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 		n.cache.Minimize(context.Background(), n.clientCount())
 		n.cache.Close()
 	})
-	if n.net, err = loadNetworkConfig(ctx, n.reg, n.cache, n.id, n.log); err != nil {
+	var cached bool
+	if n.net, cached, err = loadNetworkConfig(ctx, n.reg, n.cache, n.id, n.log); err != nil {
 		return err
+	}
+	n.crl.set(n.net.CRL)
+	if cached {
+		// Ask the registry once running, without delaying the start: a
+		// node that was down may have missed a change, such as its own
+		// revocation, that no peer would tell it any more.
+		n.refetch = time.Now()
 	}
 	if peer.ProtocolVersion < n.net.MinProtocol {
 		return fmt.Errorf("the network requires protocol %d and this node speaks %d: upgrade re6st-tui", n.net.MinProtocol, peer.ProtocolVersion)

@@ -25,7 +25,7 @@ func TestLabGateway(t *testing.T) {
 	d := formed(t, demo.Config{Nodes: 3, Extra: 1, Gateway: true})
 	gw, inet := d.Nodes[0], d.Lab.Host("h4")
 	const server = "2001:db8:ffff::1"
-	inet.Run(t, "ip", "-6", "addr", "add", server+"/128", "dev", "lo")
+	inet.Run(t, "ip", "-6", "addr", "add", server+"/128", "dev", "lo", "nodad")
 	inet.Run(t, "ip", "-6", "route", "add", demo.Network, "via", gw.Host.IPv6.String())
 
 	gw.Host.Run(t, "ip", "-6", "route", "add", "default", "via", inet.IPv6.String(), "proto", "boot")
@@ -43,6 +43,7 @@ func TestLabGateway(t *testing.T) {
 	}
 
 	gw.Host.Run(t, "ip", "-6", "route", "replace", "default", "via", inet.IPv6.String(), "proto", "static")
+	added := time.Now()
 	n := d.Nodes[2]
 	netlab.WaitFor(t, 60*time.Second, n.Host.Name+"'s default route from the network", func() error {
 		if out := babelDefault(t, n); out == "" {
@@ -50,18 +51,21 @@ func TestLabGateway(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("%s has the default route %v after the gateway's host got one", n.Host.Name, time.Since(added).Round(time.Millisecond))
 	netlab.WaitFor(t, 60*time.Second, n.Host.Name+" reaching "+server+" through the gateway", func() error {
 		_, err := n.Host.PingFrom(context.Background(), n.ID.Addr, server, 1)
 		return err
 	})
 
 	gw.Host.Run(t, "ip", "-6", "route", "del", "default", "via", inet.IPv6.String())
+	deleted := time.Now()
 	netlab.WaitFor(t, 60*time.Second, n.Host.Name+"'s default route from the network to go", func() error {
 		if out := babelDefault(t, n); out != "" {
 			return fmt.Errorf("still there: %s", out)
 		}
 		return nil
 	})
+	t.Logf("%s lost it %v after the gateway's host did", n.Host.Name, time.Since(deleted).Round(time.Millisecond))
 }
 
 // babelDefault is the default route from the network Babel installed on

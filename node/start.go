@@ -36,6 +36,9 @@ func (n *Node) renew(ctx context.Context) error {
 		crl = append(crl, int64(s))
 	}
 	id, renewed, _, err := enroll.RenewIdentity(ctx, time.Now(), n.id, n.cfg.CA, n.cfg.Cert, n.reg, crl)
+	if err != nil && unknownToRegistry(err) && n.ownRevoked() {
+		return errNotEnrolled(err)
+	}
 	if err != nil {
 		n.log.Warn("certificate renewal", "err", err)
 	}
@@ -67,7 +70,7 @@ func (n *Node) startPeerProtocol(ctx context.Context, undo *[]func()) error {
 	var err error
 	n.proto, err = peer.New(peer.Config{
 		Identity: n.id, Version: n.net.Version, Handler: n,
-		Revoked: func(s *big.Int) bool { return s.IsUint64() && n.net.Revoked(s.Uint64()) },
+		Revoked: func(s *big.Int) bool { return s.IsUint64() && n.crl.has(s.Uint64()) },
 		NewVersion: func() {
 			if n.refetch.IsZero() || n.refetch.After(time.Now().Add(time.Second)) {
 				n.refetch = time.Now().Add(time.Second)
@@ -245,10 +248,13 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 	if err != nil {
 		return err
 	}
+	if err := n.writeCRL(); err != nil {
+		return err
+	}
 	n.tun, err = tunnels.New(tunnels.Config{
 		RunDir: n.cfg.RunDir, CA: n.cfg.CA, Cert: n.cfg.Cert, Key: n.cfg.Key, DH: dh,
 		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(), IPv4: n.ipv4,
-		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, Log: n.log.With("component", "tunnels"),
+		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, CRLDir: n.crlDir(), Log: n.log.With("component", "tunnels"),
 		LogDir: n.ovpnLogDir(),
 	})
 	if err != nil {
@@ -287,7 +293,8 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 		Timeout: n.timeout(), TunnelRefresh: time.Duration(n.net.TunnelRefresh) * time.Second,
 		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(), Countries: countries,
 		RegistryPrefix: func() string { return n.net.RegistryPrefix },
-		Revoked:        n.net.Revoked,
+		Revoked:        n.crl.has,
+		PeerSerial:     n.peerSerialKnown,
 		Routing:        routingAdapter{n}, Tunnels: tunnelAdapter{n}, Peers: peersAdapter{n},
 		Cache: n.cache, Registry: registryAdapter{n},
 		Log: n.log.With("component", "tunnel-manager"),

@@ -129,11 +129,16 @@ func (n *Node) refreshState() {
 	}
 	peers, _ := n.cache.Peers(context.Background(), false)
 	// A node's own prefix is announced with refmetric 0 by the neighbour at
-	// the other end of its tunnel: that ties tunnels to Babel neighbours.
-	owner := map[netip.Prefix]netip.Addr{}
+	// the other end of its tunnel: that ties tunnels to Babel neighbours,
+	// whether or not Babel uses that route.
+	type link struct {
+		prefix netip.Prefix
+		iface  string
+	}
+	owner := map[link]netip.Addr{}
 	for _, r := range s.Routes {
-		if r.RefMetric == 0 && r.Installed {
-			owner[r.Prefix] = r.NextHop
+		if r.RefMetric == 0 {
+			owner[link{r.Prefix, r.Iface}] = r.NextHop
 		}
 	}
 	n.mu.Lock()
@@ -144,7 +149,7 @@ func (n *Node) refreshState() {
 	n.st.Registry.Reachable = !n.mgr.Disconnected()
 	for i := range n.st.Tunnels {
 		t := &n.st.Tunnels[i]
-		t.LinkLocal = owner[t.Peer]
+		t.LinkLocal = owner[link{t.Peer, t.Iface}]
 	}
 	tunnelsUp := len(n.st.Tunnels)
 	cur := state.State{Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}

@@ -277,12 +277,17 @@ func (d *Demo) startNode(n *Node, bin string) error {
 // call. All pairs are probed at once, round after round: first until each
 // pair has answered once, then until one round where every pair answers.
 func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.Duration, error) {
+	return d.WaitReachableAmong(ctx, d.Nodes, timeout)
+}
+
+// WaitReachableAmong is WaitReachable for some of the nodes only.
+func (d *Demo) WaitReachableAmong(ctx context.Context, nodes []*Node, timeout time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	// A node's address appears when its node has started: the probers
 	// are opened by the rounds, as soon as they can bind.
-	probers := make([]*netlab.Prober, len(d.Nodes))
+	probers := make([]*netlab.Prober, len(nodes))
 	defer func() {
 		for _, p := range probers {
 			if p != nil {
@@ -291,9 +296,9 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 		}
 	}()
 	everyPair := func() [][]netip.Addr {
-		dsts := make([][]netip.Addr, len(d.Nodes))
-		for i := range d.Nodes {
-			for j, to := range d.Nodes {
+		dsts := make([][]netip.Addr, len(nodes))
+		for i := range nodes {
+			for j, to := range nodes {
 				if i != j {
 					dsts[i] = append(dsts[i], to.ID.Addr)
 				}
@@ -303,12 +308,12 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 	}
 	pending, confirming := everyPair(), false
 	for {
-		missing := d.probeRound(ctx, probers, pending)
+		missing := probeRound(ctx, nodes, probers, pending)
 		n := 0
 		for _, m := range missing {
 			n += len(m)
 		}
-		d.log.Debug("probe round", "after", time.Since(start).Round(time.Millisecond), "unanswered", n, "confirming", confirming, "e.g.", d.pairs(missing, 3))
+		d.log.Debug("probe round", "after", time.Since(start).Round(time.Millisecond), "unanswered", n, "confirming", confirming, "e.g.", pairs(nodes, missing, 3))
 		switch {
 		case n == 0 && confirming:
 			return time.Since(start), nil
@@ -317,7 +322,7 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 			pending, confirming = everyPair(), true
 		case ctx.Err() != nil:
 			return time.Since(start), fmt.Errorf("after %v, %d pairs do not answer over the overlay, e.g. %s",
-				time.Since(start).Round(time.Millisecond), n, d.pairs(missing, 5))
+				time.Since(start).Round(time.Millisecond), n, pairs(nodes, missing, 5))
 		case confirming:
 			pending = everyPair()
 		default:
@@ -329,9 +334,9 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 // probeWait is how long a round waits for answers.
 const probeWait = 500 * time.Millisecond
 
-// probeRound probes dsts[i] from node i, all nodes at once, and returns
+// probeRound probes dsts[i] from nodes[i], all nodes at once, and returns
 // the destinations that did not answer, by node.
-func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts [][]netip.Addr) [][]netip.Addr {
+func probeRound(ctx context.Context, nodes []*Node, probers []*netlab.Prober, dsts [][]netip.Addr) [][]netip.Addr {
 	missing := make([][]netip.Addr, len(dsts))
 	var wg sync.WaitGroup
 	for i := range probers {
@@ -340,7 +345,7 @@ func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts []
 		}
 		wg.Go(func() {
 			if probers[i] == nil {
-				p, err := d.Nodes[i].Host.Prober(d.Nodes[i].ID.Addr)
+				p, err := nodes[i].Host.Prober(nodes[i].ID.Addr)
 				if err != nil {
 					missing[i] = dsts[i]
 					time.Sleep(probeWait)
@@ -361,7 +366,7 @@ func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts []
 }
 
 // pairs names up to limit of the pairs in missing, as "h1 → h2".
-func (d *Demo) pairs(missing [][]netip.Addr, limit int) string {
+func pairs(nodes []*Node, missing [][]netip.Addr, limit int) string {
 	var out []string
 	for i, dsts := range missing {
 		for _, dst := range dsts {
@@ -369,12 +374,12 @@ func (d *Demo) pairs(missing [][]netip.Addr, limit int) string {
 				return strings.Join(out, ", ") + ", …"
 			}
 			to := dst.String()
-			for _, n := range d.Nodes {
+			for _, n := range nodes {
 				if n.ID.Addr == dst {
 					to = n.Host.Name
 				}
 			}
-			out = append(out, d.Nodes[i].Host.Name+" → "+to)
+			out = append(out, nodes[i].Host.Name+" → "+to)
 		}
 	}
 	return strings.Join(out, ", ")

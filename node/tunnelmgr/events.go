@@ -2,6 +2,7 @@ package tunnelmgr
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"re6st-tui/node/identity"
@@ -75,23 +76,36 @@ func (m *Manager) ServerDisconnect(prefix, iface string) {
 	m.abortKiller(prefix, iface)
 }
 
-// ServedRevoked reports whether a served client's serial is revoked now.
-func (m *Manager) ServedRevoked() bool {
-	for _, ifaces := range m.served {
-		for _, serial := range ifaces {
-			if m.cfg.Revoked(serial) {
-				return true
-			}
+// KillRevoked closes the client tunnels whose server's serial is revoked,
+// as OpenVPN reported it at connection or as the peer protocol knows it
+// now, and returns their peers.
+func (m *Manager) KillRevoked() []string {
+	var gone []string
+	for prefix, c := range m.conns {
+		s, known := m.cfg.PeerSerial(prefix)
+		if (c.serial != 0 && m.cfg.Revoked(c.serial)) || (known && m.cfg.Revoked(s)) {
+			gone = append(gone, prefix)
 		}
 	}
-	return false
+	sort.Strings(gone)
+	for _, prefix := range gone {
+		m.cfg.Log.Info("closing tunnel to a revoked peer", "peer", identity.CN(prefix))
+		m.kill(prefix)
+	}
+	return gone
 }
 
-// KillRevoked closes client tunnels whose server's serial is revoked.
-func (m *Manager) KillRevoked() {
+// learnSerials makes sure a peer-protocol session exists with every peer
+// we tunnel to whose certificate serial we do not know yet, so that its
+// revocation can close the tunnel.
+func (m *Manager) learnSerials() {
 	for prefix, c := range m.conns {
-		if c.up && m.cfg.Revoked(c.serial) {
-			m.kill(prefix)
+		if c.up && c.serial == 0 {
+			if s, ok := m.cfg.PeerSerial(prefix); ok {
+				c.serial = s
+			} else {
+				m.cfg.Peers.SendTo(prefix, nil)
+			}
 		}
 	}
 }

@@ -60,6 +60,10 @@ type Config struct {
 	// RegistryPrefix and Revoked read the live network config.
 	RegistryPrefix func() string
 	Revoked        func(serial uint64) bool
+	// PeerSerial is the certificate serial a peer last showed the peer
+	// protocol, if known: OpenVPN does not tell a client the serial of
+	// the server it reached. nil: unknown.
+	PeerSerial func(prefix string) (uint64, bool)
 
 	Routing  Routing
 	Tunnels  Tunnels
@@ -107,6 +111,9 @@ func New(cfg Config) *Manager {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PeerSerial == nil {
+		cfg.PeerSerial = func(string) (uint64, bool) { return 0, false }
+	}
 	m := &Manager{
 		cfg:          cfg,
 		neighbourSet: map[string]bool{},
@@ -123,6 +130,17 @@ func New(cfg Config) *Manager {
 }
 
 func (m *Manager) resetRotation() { m.nextRotation = m.cfg.Now().Add(m.cfg.TunnelRefresh) }
+
+// DirectNeighbours returns the prefixes of the nodes at the other end of
+// our links, as the last round identified them.
+func (m *Manager) DirectNeighbours() []string {
+	out := make([]string, 0, len(m.lastView.byPrefix))
+	for p := range m.lastView.byPrefix {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Refresh is the manager's periodic round (every 5 s): it advances the
 // tunnel killers, rotates a tunnel when tunnel_refresh is due, and opens
@@ -142,6 +160,7 @@ func (m *Manager) Refresh(ctx context.Context) {
 		}
 		k.step(m, v)
 	}
+	m.learnSerials()
 	if m.nextRotation.Before(now) {
 		m.rotateOne(v)
 		m.resetRotation()

@@ -80,11 +80,14 @@ func (f *fakeTunnels) peers() []string {
 type fakePeers struct {
 	connected map[string]bool
 	sent      []string
+	sessions  []string // peers asked for a session only
 }
 
 func (f *fakePeers) SendTo(prefix string, msg []byte) bool {
 	if msg != nil {
 		f.sent = append(f.sent, fmt.Sprintf("%s:%d", prefix, msg[0]))
+	} else {
+		f.sessions = append(f.sessions, prefix)
 	}
 	return f.connected[prefix]
 }
@@ -361,5 +364,41 @@ func TestExitedTunnelIsReplaced(t *testing.T) {
 	e.m.Refresh(ctx)
 	if got := e.tun.peers(); len(got) != 1 {
 		t.Errorf("after the back-off, tunnels %v; want one from the cache", got)
+	}
+}
+
+func TestRevokedPeersLoseTheirTunnels(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 3)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.cachePeer(t, pfx(4), "198.18.0.14,1194,tcp")
+	e.m.ServerConnect(ctx, pfx(5), "re6stnet-tcp", 5)
+	e.m.Refresh(ctx)
+	if len(e.tun.open) != 3 {
+		t.Fatalf("tunnels %v, want 3", e.tun.peers())
+	}
+	// pfx(2)'s serial came with its tunnel; pfx(3)'s only from the peer
+	// protocol, after the tunnel was up; pfx(4)'s is unknown.
+	serials := map[string]uint64{}
+	e.m.cfg.PeerSerial = func(p string) (uint64, bool) { s, ok := serials[p]; return s, ok }
+	e.m.ClientUp(ctx, pfx(2), e.now, 12, 0)
+	e.m.ClientUp(ctx, pfx(3), e.now, 0, 0)
+	e.m.ClientUp(ctx, pfx(4), e.now, 0, 0)
+	e.m.Refresh(ctx)
+	if !slices.Contains(e.peers.sessions, pfx(3)) || !slices.Contains(e.peers.sessions, pfx(4)) || slices.Contains(e.peers.sessions, pfx(2)) {
+		t.Errorf("sessions asked for %v: want those with tunnels of unknown serial", e.peers.sessions)
+	}
+	serials[pfx(3)] = 13
+	e.m.cfg.Revoked = func(s uint64) bool { return s == 13 }
+	if got := e.m.KillRevoked(); !slices.Equal(got, []string{pfx(3)}) {
+		t.Errorf("KillRevoked = %v, want %s, revoked per the peer protocol", got, pfx(3))
+	}
+	e.m.cfg.Revoked = func(s uint64) bool { return s == 12 }
+	if got := e.m.KillRevoked(); !slices.Equal(got, []string{pfx(2)}) {
+		t.Errorf("KillRevoked = %v, want %s, revoked per OpenVPN", got, pfx(2))
+	}
+	if got := e.tun.peers(); !slices.Equal(got, []string{pfx(4)}) {
+		t.Errorf("tunnels left %v, want %s", got, pfx(4))
 	}
 }
