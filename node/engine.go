@@ -101,6 +101,7 @@ type Node struct {
 	nextCheck   time.Time // next hourly staleness check
 	staleOnce   bool      // the previous check found the registry unreachable
 	dirty       bool      // Babel changed since the state was last built
+	stopBabel   func()    // ends the speaker, once
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
@@ -231,6 +232,9 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.startTunnels(ctx, undo); err != nil {
 		return err
 	}
+	// Babel stops before the tunnels go, as re6st stops babeld first, so
+	// that its retractions still reach the neighbours.
+	*undo = append(*undo, n.stopBabel)
 	if err := n.startChecks(ctx, undo); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -199,10 +200,15 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			n.log.Error("babel stopped", "err", err)
 		}
 	}()
-	// Stopped before the tunnels go, so that its retractions get out.
+	var once sync.Once
+	n.stopBabel = func() {
+		once.Do(func() {
+			stop() // the speaker sends its retractions as it ends
+			<-done
+		})
+	}
 	*undo = append(*undo, func() {
-		stop()
-		<-done
+		n.stopBabel()
 		udp.Close()
 		nk.Flush()
 		nk.Close()

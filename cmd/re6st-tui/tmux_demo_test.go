@@ -25,6 +25,7 @@ func TestLabTmuxDemo(t *testing.T) {
 	hostBefore := hostDefaults(t)
 	s := startDemo(t)
 	s.wantWithin(2*time.Minute, "● connected", "2001:db8:42:1::/64", "re6stnet")
+	_, lab := demoProcess(t, s)
 	defaultRouteFix(t, s)
 	s.keys("2")
 	s.want("DESTINATION", "2001:db8:42::/48")
@@ -49,6 +50,9 @@ func TestLabTmuxDemo(t *testing.T) {
 	screen := s.tmux("capture-pane", "-p", "-t", s.session)
 	if strings.Contains(screen, "remove the demo network") {
 		t.Errorf("the demo could not remove its network:\n%s", screen)
+	}
+	if left, _ := filepath.Glob("/run/netns/" + netlab.Namespace(lab, "*")); len(left) > 0 {
+		t.Errorf("namespaces left after quitting: %v", left)
 	}
 	if got := hostDefaults(t); got != hostBefore {
 		t.Errorf("this machine's default routes changed:\n%s\nbefore:\n%s", got, hostBefore)
