@@ -485,3 +485,24 @@ func TestRevokedPeersLoseTheirTunnels(t *testing.T) {
 		t.Errorf("tunnels left %v, want %s", got, pfx(4))
 	}
 }
+
+func TestTunnelRefreshAppliesLive(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2) // tunnel_refresh 300 s
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
+	e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2), pfx(3))
+	e.m.Refresh(ctx)
+	e.now = e.now.Add(20 * time.Second)
+	e.m.Refresh(ctx)
+	if len(e.m.killing) != 0 {
+		t.Fatal("rotation before tunnel_refresh")
+	}
+	e.m.SetTunnelRefresh(15 * time.Second)
+	e.now = e.now.Add(time.Second)
+	e.m.Refresh(ctx)
+	if len(e.m.killing) != 1 {
+		t.Errorf("no rotation 21 s after the last tunnel opened, with tunnel_refresh now 15 s")
+	}
+}
