@@ -134,8 +134,8 @@ func (m *Manager) resetRotation() { m.nextRotation = m.cfg.Now().Add(m.cfg.Tunne
 // DirectNeighbours returns the prefixes of the nodes at the other end of
 // our links, as the last round identified them.
 func (m *Manager) DirectNeighbours() []string {
-	out := make([]string, 0, len(m.lastView.byPrefix))
-	for p := range m.lastView.byPrefix {
+	out := make([]string, 0, len(m.lastView.owner))
+	for p := range m.lastView.owner {
 		out = append(out, p)
 	}
 	sort.Strings(out)
