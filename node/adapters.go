@@ -27,10 +27,8 @@ func (r routingAdapter) Dump() tunnelmgr.Dump {
 		})
 	}
 	for _, rt := range snap.Routes {
-		if rt.Installed {
-			d.Routes = append(d.Routes, tunnelmgr.Route{Dst: rt.Prefix, RefMetric: rt.RefMetric,
-				Via: tunnelmgr.NeighbourKey{Addr: rt.Via, Iface: rt.Iface}})
-		}
+		d.Routes = append(d.Routes, tunnelmgr.Route{Dst: rt.Prefix, RefMetric: rt.RefMetric,
+			Via: tunnelmgr.NeighbourKey{Addr: rt.Via, Iface: rt.Iface}, Installed: rt.Installed})
 	}
 	return d
 }

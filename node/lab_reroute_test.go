@@ -84,16 +84,19 @@ const probeEvery = 20 * time.Millisecond
 func tunnelDeath(t testing.TB, d *demo.Demo) (*demo.Node, time.Duration) {
 	t.Helper()
 	var src, dst *demo.Node
-	var tap string
+	var tap, alt string
+	var pid int
 	netlab.WaitFor(t, 60*time.Second, "a path through a client tunnel with a feasible alternative", func() error {
-		src, dst, tap = pathWithAlternative(t, d)
+		src, dst, tap, alt = pathWithAlternative(t, d)
 		if src == nil {
 			return errors.New("none yet")
 		}
-		return nil
+		// The state may still show a tunnel that has just gone.
+		var err error
+		pid, err = findOpenVPN(t, src.Host, tap)
+		return err
 	})
-	t.Logf("killing the OpenVPN of %s on %s, the path to %s", tap, src.Host.Name, dst.Host.Name)
-	pid := openvpnOn(t, src.Host, tap)
+	t.Logf("killing the OpenVPN of %s on %s, the path to %s; alternative: %s", tap, src.Host.Name, dst.Host.Name, alt)
 	p, err := src.Host.Prober(src.ID.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +126,7 @@ func tunnelDeath(t testing.TB, d *demo.Demo) (*demo.Node, time.Duration) {
 // pathWithAlternative finds a node whose installed route to another node
 // leaves through one of its client tunnels, while a feasible route to the
 // same node goes through another interface.
-func pathWithAlternative(t testing.TB, d *demo.Demo) (src, dst *demo.Node, tap string) {
+func pathWithAlternative(t testing.TB, d *demo.Demo) (src, dst *demo.Node, tap, alt string) {
 	for _, s := range d.Nodes {
 		c, err := control.Dial(s.ControlSocket())
 		if err != nil {
@@ -136,31 +139,30 @@ func pathWithAlternative(t testing.TB, d *demo.Demo) (src, dst *demo.Node, tap s
 				continue
 			}
 			var via string
-			others := 0
+			var others []string
 			for _, r := range routes {
-				if !r.Prefix.Contains(o.ID.Addr) || r.Prefix.Bits() == 0 || !r.Feasible {
+				if !r.Prefix.Contains(o.ID.Addr) || r.Prefix.Bits() == 0 || !r.Feasible || r.Metric == 0xFFFF {
 					continue
 				}
 				if r.Installed {
 					via = r.Iface
 				} else {
-					others++
+					others = append(others, fmt.Sprintf("%s via %s%%%s metric %d", r.Prefix, r.NextHop, r.Iface, r.Metric))
 				}
 			}
-			if others > 0 && clientTap.MatchString(via) {
-				return s, o, via
+			if len(others) > 0 && clientTap.MatchString(via) {
+				return s, o, via, strings.Join(others, ", ")
 			}
 		}
 	}
-	return nil, nil, ""
+	return nil, nil, "", ""
 }
 
 // clientTap matches the taps of client tunnels, not the servers' shared ones.
 var clientTap = regexp.MustCompile(`^re6stnet[0-9]+$`)
 
-// openvpnOn finds the pid of the openvpn process serving tap in host h.
-func openvpnOn(t testing.TB, h *netlab.Host, tap string) int {
-	t.Helper()
+// findOpenVPN finds the pid of the openvpn process serving tap in host h.
+func findOpenVPN(t testing.TB, h *netlab.Host, tap string) (int, error) {
 	for _, f := range strings.Fields(h.Run(t, "ip", "netns", "pids", h.NS)) {
 		pid, err := strconv.Atoi(f)
 		if err != nil {
@@ -173,12 +175,11 @@ func openvpnOn(t testing.TB, h *netlab.Host, tap string) int {
 		args := bytes.Split(cmd, []byte{0})
 		for i := 0; i+1 < len(args); i++ {
 			if string(args[i]) == "--dev" && string(args[i+1]) == tap && bytes.HasSuffix(args[0], []byte("openvpn")) {
-				return pid
+				return pid, nil
 			}
 		}
 	}
-	t.Fatalf("no openvpn for %s in %s", tap, h.Name)
-	return 0
+	return 0, fmt.Errorf("no openvpn for %s in %s", tap, h.Name)
 }
 
 // TestLabRegistryDown stops the registry: the network keeps working, and

@@ -87,6 +87,7 @@ func (n *Node) round(ctx context.Context) {
 	for _, p := range n.proto.Forget(now) {
 		n.log.Info("peer forgotten", "peer", identity.CN(p))
 	}
+	n.broadcastVersion()
 	if now.After(n.nextCheck) {
 		n.nextCheck = now.Add(netconfCheck)
 		n.checkStale(ctx)

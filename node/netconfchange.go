@@ -9,13 +9,21 @@ import (
 	"re6st-tui/node/peer"
 )
 
+// liveKeys are the network settings a running node applies at once,
+// beyond those re6st itself applies live (crl, version, protocol,
+// registry_prefix, min_protocol, valid_until): re6st restarts for them.
+var liveKeys = []string{"tunnel_refresh"}
+
 // checkStale fetches the network config when two hourly checks in a row
-// found the registry unreachable, in case we missed a change.
+// found it maybe stale: the registry unreachable, or the config past its
+// valid_until (Python nodes never read valid_until), in case we missed a
+// change.
 func (n *Node) checkStale(ctx context.Context) {
 	if n.net.RegistryPrefix == n.id.Prefix {
 		return
 	}
-	stale := n.mgr.Disconnected()
+	expired := n.net.ValidUntil > 0 && time.Now().After(time.Unix(int64(n.net.ValidUntil), 0))
+	stale := n.mgr.Disconnected() || expired
 	if stale && n.staleOnce {
 		n.fetchConfig(ctx, nil)
 	}
@@ -73,11 +81,16 @@ func (n *Node) fetchDone(ctx context.Context, f fetched) {
 	}
 	cfg := f.cfg
 	n.log.Info("network config changed", "keys", changed)
+	old := n.net
 	n.net = cfg
 	n.proto.SetVersion(cfg.Version)
 	n.broadcastVersion()
 	if slices.Contains(changed, "crl") {
 		n.revocationsChanged()
+	}
+	if slices.Contains(changed, "tunnel_refresh") {
+		n.mgr.SetTunnelRefresh(time.Duration(cfg.TunnelRefresh) * time.Second)
+		n.log.Info("tunnel_refresh applied", "from", time.Duration(old.TunnelRefresh)*time.Second, "to", time.Duration(cfg.TunnelRefresh)*time.Second)
 	}
 	if why := n.restartReason(changed); why != "" {
 		// Leave a second for the new version to reach the neighbours.
@@ -95,14 +108,33 @@ func (n *Node) restartReason(changed []string) string {
 	if peer.ProtocolVersion < n.net.MinProtocol {
 		return "the network requires a newer protocol"
 	}
-	if netconf.MustRestart(changed, n.clientCount() > 0) {
+	var keys []string
+	for _, k := range changed {
+		if !slices.Contains(liveKeys, k) && !n.overridden(k) {
+			keys = append(keys, k)
+		}
+	}
+	if netconf.MustRestart(keys, n.clientCount() > 0) {
 		return "changed settings need it"
 	}
 	return ""
 }
 
+// overridden reports whether a network setting is fixed on our command
+// line, so that its change does not concern us.
+func (n *Node) overridden(key string) bool {
+	switch key {
+	case "client_count":
+		return n.cfg.ClientCount != nil
+	case "max_clients":
+		return n.cfg.MaxClients != nil
+	}
+	return false
+}
+
 // broadcastVersion sends our network version to the direct neighbours
-// that are not known to hold it yet.
+// that are not known to hold it yet; it runs after each fetch and at
+// every round, for neighbours that were out of reach the first time.
 func (n *Node) broadcastVersion() {
 	if n.mgr == nil {
 		return

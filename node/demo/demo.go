@@ -37,6 +37,9 @@ type Config struct {
 	Hello time.Duration
 	// ClientCount is the network's client_count; 0 means half the nodes.
 	ClientCount int
+	// TunnelRefresh is the network's tunnel_refresh, how often a node
+	// rotates one of its tunnels out; 0 leaves the registry's default.
+	TunnelRefresh time.Duration
 	// Gateway makes h1's node a gateway: it exports its host's default
 	// route to the network (re6stnet --gateway).
 	Gateway bool
@@ -68,6 +71,8 @@ type Demo struct {
 	Nodes    []*Node
 	dir      string
 	regProc  *netlab.Process
+	regConf  []string // the registry's options, one a line
+	regBin   string
 	bin      func(string) (string, error)
 	gateway  bool
 	log      *slog.Logger
@@ -214,14 +219,33 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 	if cfg.IPv4 != "" {
 		lines = append(lines, "ipv4 "+cfg.IPv4)
 	}
-	conf, err := d.write("re6st-registry.conf", []byte(strings.Join(lines, "\n")+"\n"))
+	if cfg.TunnelRefresh > 0 {
+		lines = append(lines, fmt.Sprintf("tunnel-refresh %d", int(cfg.TunnelRefresh.Seconds())))
+	}
+	d.regConf, d.regBin = lines, bin
+	d.Registry = "http://" + d.Lab.Host("h1").IPv4.String() + "/"
+	return d.runRegistry()
+}
+
+// runRegistry starts the registry in h1 with the options of d.regConf.
+func (d *Demo) runRegistry() error {
+	conf, err := d.write("re6st-registry.conf", []byte(strings.Join(d.regConf, "\n")+"\n"))
 	if err != nil {
 		return err
 	}
-	h1 := d.Lab.Host("h1")
-	d.Registry = "http://" + h1.IPv4.String() + "/"
-	d.regProc, err = h1.Start(bin, "@"+conf)
+	d.regProc, err = d.Lab.Host("h1").Start(d.regBin, "@"+conf)
 	return err
+}
+
+// RestartRegistry stops the registry and starts it again with more
+// options, as "tunnel-refresh 20" (a later line wins over an earlier):
+// a change of the network config makes it bump the network version.
+func (d *Demo) RestartRegistry(options ...string) error {
+	if err := d.regProc.Stop(); err != nil {
+		d.log.Debug("registry stop", "err", err)
+	}
+	d.regConf = append(d.regConf, options...)
+	return d.runRegistry()
 }
 
 // enroll gets a certificate for h with re6st-conf, retrying while the

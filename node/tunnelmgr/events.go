@@ -121,16 +121,28 @@ func (m *Manager) AddressAnswer(ctx context.Context, prefix, address string) {
 }
 
 // KillRequest handles code 2: a client of ours asks to remove its tunnel,
-// make-before-break.
+// make-before-break: we drain our end too, then answer.
 func (m *Manager) KillRequest(prefix string) {
-	if m.served[prefix] != nil && m.killing[prefix] == nil {
+	k := m.killing[prefix]
+	switch {
+	case m.served[prefix] == nil:
+		m.cfg.Log.Info("kill request from a peer we do not serve: ignored", "peer", identity.CN(prefix))
+	case k != nil:
+		m.cfg.Log.Debug("kill request again", "peer", identity.CN(prefix), "state", k.state)
+	default:
+		m.cfg.Log.Info("kill request received: draining our end", "peer", identity.CN(prefix))
 		m.startKiller(prefix, false)
 	}
 }
 
-// KillResponse handles code 3: the server agrees; our locked tunnel goes.
+// KillResponse handles code 3: the server drained its end as well; our
+// locked tunnel goes.
 func (m *Manager) KillResponse(prefix string) {
-	if k := m.killing[prefix]; k != nil && k.state == stateLocked {
-		m.kill(prefix)
+	k := m.killing[prefix]
+	if k == nil || !k.client || k.state != stateLocked {
+		m.cfg.Log.Info("kill response ignored: no locked tunnel to that peer", "peer", identity.CN(prefix))
+		return
 	}
+	m.cfg.Log.Info("kill response received: tunnel removed make-before-break", "peer", identity.CN(prefix))
+	m.kill(prefix)
 }

@@ -96,6 +96,7 @@ type Manager struct {
 	asked        map[string]bool // peers asked for their address this round
 	disconnected time.Time       // zero: the registry is reachable
 	aloneTries   int             // bootstraps in a row while routing to nobody
+	rotationFrom time.Time       // when the tunnel_refresh period under way began
 	nextRotation time.Time
 	lastView     view
 }
@@ -129,13 +130,23 @@ func New(cfg Config) *Manager {
 	return m
 }
 
-func (m *Manager) resetRotation() { m.nextRotation = m.cfg.Now().Add(m.cfg.TunnelRefresh) }
+func (m *Manager) resetRotation() {
+	m.rotationFrom = m.cfg.Now()
+	m.nextRotation = m.rotationFrom.Add(m.cfg.TunnelRefresh)
+}
+
+// SetTunnelRefresh applies a new tunnel_refresh at once: the period under
+// way now ends d after it began (re6st restarts the node for this).
+func (m *Manager) SetTunnelRefresh(d time.Duration) {
+	m.cfg.TunnelRefresh = d
+	m.nextRotation = m.rotationFrom.Add(d)
+}
 
 // DirectNeighbours returns the prefixes of the nodes at the other end of
 // our links, as the last round identified them.
 func (m *Manager) DirectNeighbours() []string {
-	out := make([]string, 0, len(m.lastView.byPrefix))
-	for p := range m.lastView.byPrefix {
+	out := make([]string, 0, len(m.lastView.owner))
+	for p := range m.lastView.owner {
 		out = append(out, p)
 	}
 	sort.Strings(out)
