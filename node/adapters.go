@@ -27,10 +27,8 @@ func (r routingAdapter) Dump() tunnelmgr.Dump {
 		})
 	}
 	for _, rt := range snap.Routes {
-		if rt.Installed {
-			d.Routes = append(d.Routes, tunnelmgr.Route{Dst: rt.Prefix, RefMetric: rt.RefMetric,
-				Via: tunnelmgr.NeighbourKey{Addr: rt.Via, Iface: rt.Iface}})
-		}
+		d.Routes = append(d.Routes, tunnelmgr.Route{Dst: rt.Prefix, RefMetric: rt.RefMetric,
+			Via: tunnelmgr.NeighbourKey{Addr: rt.Via, Iface: rt.Iface}, Installed: rt.Installed})
 	}
 	return d
 }
@@ -58,15 +56,30 @@ func (t tunnelAdapter) Open(prefix string, addrs []peer.Address) (string, error)
 	if len(list) == 0 {
 		return "", errors.New("no usable address")
 	}
-	iface, err := t.n.tun.Open(identity.CN(prefix), list)
-	if err == nil {
-		// The tunnel uses the first address that works; they share a family.
-		t.n.tunnelProto[iface] = string(list[0].Proto)
+	routed, err := t.n.routeRemotes(list)
+	if err != nil {
+		return "", err
 	}
-	return iface, err
+	iface, err := t.n.tun.Open(identity.CN(prefix), list)
+	if err != nil {
+		t.n.releaseRemotes(routed)
+		return "", err
+	}
+	// The tunnel uses the first address that works; they share a family.
+	t.n.tunnelProto[iface] = string(list[0].Proto)
+	if routed != nil {
+		t.n.remoteIPs[iface] = routed
+	}
+	return iface, nil
 }
 
-func (t tunnelAdapter) Close(iface string) error { return t.n.tun.Close(iface) }
+func (t tunnelAdapter) Close(iface string) error {
+	if ips, ok := t.n.remoteIPs[iface]; ok {
+		delete(t.n.remoteIPs, iface)
+		defer t.n.releaseRemotes(ips)
+	}
+	return t.n.tun.Close(iface)
+}
 
 // peersAdapter sends peer-protocol messages for the tunnel manager.
 type peersAdapter struct{ n *Node }
@@ -82,6 +95,10 @@ type registryAdapter struct{ n *Node }
 
 func (r registryAdapter) BootstrapPeer(ctx context.Context) (string, string, error) {
 	prefix, addrs, ok, err := r.n.reg.GetBootstrapPeer(ctx)
+	if unknownToRegistry(err) {
+		r.n.fatal = errNotEnrolled(err)
+		return "", "", err
+	}
 	if err != nil || !ok {
 		r.n.log.Warn("no bootstrap peer from the registry", "err", err)
 		if err == nil {
@@ -94,14 +111,6 @@ func (r registryAdapter) BootstrapPeer(ctx context.Context) (string, string, err
 	}
 	r.n.cache.AddPeer(ctx, prefix, addrs, false)
 	return prefix, addrs, nil
-}
-
-// admit refuses clients whose certificate is revoked.
-func (n *Node) admit(p tunnels.Peer) error {
-	if s, ok := parseSerial(p.Serial); ok && n.net.Revoked(s) {
-		return errors.New("certificate revoked")
-	}
-	return nil
 }
 
 func parseSerial(s string) (uint64, bool) {

@@ -1,10 +1,12 @@
 package node
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"re6st-tui/node/identity"
 	"re6st-tui/routing/babel"
 	"re6st-tui/routing/babel/wire"
 )
@@ -58,4 +60,24 @@ func babelAuth(sign, accept []byte, hasAccept bool) (babel.Auth, error) {
 		a.Accept = []wire.Key{ak}
 	}
 	return a, nil
+}
+
+// xroutes are the routes the node originates: its subnet, its IPv4
+// subnet with IPv4 payload and, on a gateway whose host has a default
+// route, the default route for the network's addresses.
+func (n *Node) xroutes() []babel.Xroute {
+	xs := []babel.Xroute{{Prefix: n.id.Subnet}}
+	if n.ipv4.IsValid() {
+		xs = append(xs, babel.Xroute{Prefix: n.ipv4.Masked()})
+	}
+	if n.cfg.Gateway && n.exportDefault {
+		xs = append(xs, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: n.network()})
+	}
+	return xs
+}
+
+// network is the re6st network's prefix.
+func (n *Node) network() netip.Prefix {
+	a, _ := identity.AddrFromBits(n.id.CA.Network)
+	return netip.PrefixFrom(a, len(n.id.CA.Network))
 }

@@ -48,15 +48,19 @@ func (n *Node) ConnectPeer(ctx context.Context, prefix netip.Prefix) error {
 
 // RefreshNetworkConfig fetches the network config now.
 func (n *Node) RefreshNetworkConfig(ctx context.Context) error {
-	return n.do(ctx, func() error {
-		cfg, _, _, err := fetchNetworkConfig(ctx, n.reg, n.cache, n.id)
+	done := make(chan error, 1)
+	if err := n.do(ctx, func() error { n.fetchConfig(n.loopCtx, done); return nil }); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
 		if err != nil {
 			return fmt.Errorf("%w: check that the registry %s is reachable", err, n.cfg.Registry)
 		}
-		n.net = cfg
-		n.proto.SetVersion(cfg.Version)
 		return nil
-	})
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Rebootstrap asks the registry for a peer and opens a tunnel to it.
@@ -109,13 +113,10 @@ func (n *Node) StartTrace(ctx context.Context, dst string) (<-chan state.Hop, er
 	return out, nil
 }
 
-// ApplyFix and RevertFix run doctor fixes; the node does not run the
-// doctor's checks yet.
-func (n *Node) ApplyFix(ctx context.Context, id string) error {
-	return fmt.Errorf("fix %q: no finding with that id: run `re6st-tui doctor` to see the checks", id)
-}
+// ApplyFix applies a fix that the doctor's latest checks offer (a
+// state.Fix ID of state.Findings). The node keeps what it applied, so that
+// RevertFix undoes exactly that, and reverts it when it stops.
+func (n *Node) ApplyFix(ctx context.Context, id string) error { return n.checks.apply(ctx, id) }
 
 // RevertFix undoes a fix applied with ApplyFix.
-func (n *Node) RevertFix(ctx context.Context, id string) error {
-	return fmt.Errorf("fix %q was not applied", id)
-}
+func (n *Node) RevertFix(ctx context.Context, id string) error { return n.checks.revert(ctx, id) }

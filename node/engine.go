@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"re6st-tui/diag/doctor"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -21,6 +22,7 @@ import (
 	"re6st-tui/node/netconf"
 	"re6st-tui/node/peer"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/remotegw"
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
 	"re6st-tui/node/upnp"
@@ -52,29 +54,60 @@ type Node struct {
 	bus  *bus.Bus
 
 	// Set up by start, used by the loop goroutine only.
-	id       *identity.Identity
-	reg      *regclient.Client
-	cache    *cache.Cache
-	net      *netconf.Config
-	proto    *peer.Protocol
-	udp      *net.UDPConn
-	speaker  *babel.Speaker
-	tun      *tunnels.Manager
-	mgr      *tunnelmgr.Manager
-	address  map[int][]peer.Address // our advertised addresses, by family
-	learnIP  [2]bool                // learn our IPv4/IPv6 address from peers
-	upnp     *upnp.Status           // the gateway's mappings, nil without UPnP
-	incoming chan datagram
-	cmds     chan func()
-	refetch  time.Time // when to fetch the network config again (zero: never)
+	id      *identity.Identity
+	reg     *regclient.Client
+	cache   *cache.Cache
+	net     *netconf.Config
+	proto   *peer.Protocol
+	udp     *net.UDPConn
+	speaker *babel.Speaker
+	tun     *tunnels.Manager
+	mgr     *tunnelmgr.Manager
+	address map[int][]peer.Address // our advertised addresses, by family
+	learnIP [2]bool                // learn our IPv4/IPv6 address from peers
+	upnp    *upnp.Status           // the gateway's mappings, nil without UPnP
+	// exportDefault: this gateway's host has a default route, so the
+	// node exports the network's; hostDefault is what it last found.
+	exportDefault bool
+	hostDefault   hostDefault
+	// remoteGW routes tunnel remotes through --remote-gateway; remoteIPs
+	// are the addresses each tunnel uses (by tap, or by "tap CN" for a
+	// served peer).
+	remoteGW  *remotegw.Manager
+	remoteIPs map[string][]netip.Addr
+	// country is our country per family (IPv4, IPv6) as the registry
+	// sees our address, for same_country; countryAsked, the addresses
+	// we asked about.
+	country      [2]string
+	countryAsked map[string]bool
+	// ipv4 is the node's IPv4 address and subnet length inside ipv4Net,
+	// the network's IPv4 prefix; both invalid without IPv4 payload.
+	ipv4, ipv4Net netip.Prefix
+	incoming      chan datagram
+	cmds          chan func()
+	refetch       time.Time // when to fetch the network config again (zero: never)
 	// restartAt is when a config change makes the node start over.
-	restartAt   time.Time
+	restartAt time.Time
+	// revokeAt is when tunnels and sessions with revoked peers go.
+	revokeAt time.Time
+	// A network config fetch is under way: its outcome arrives on
+	// fetches and goes to fetchWaiters too.
+	fetching     bool
+	fetches      chan fetched
+	fetchWaiters []chan<- error
+	// fatal ends the loop: the node cannot go on.
+	fatal       error
+	crl         crlSet
 	nextCheck   time.Time // next hourly staleness check
 	staleOnce   bool      // the previous check found the registry unreachable
 	dirty       bool      // Babel changed since the state was last built
+	stopBabel   func()    // ends the speaker, once
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context
+	sys         doctor.System // set up at start: kernel routes and the doctor
+	mtuTarget   netip.Addr    // the doctor's path MTU target, set at start
+	checks      *checkup
 
 	mu sync.Mutex
 	// st is the state shown to the UI, guarded by mu.
@@ -92,7 +125,8 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{}}
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
+		countryAsked: map[string]bool{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)
 		if err := n.sink.OpenFile(filepath.Join(n.cfg.LogDir, "re6stnet.log")); err != nil {
@@ -108,6 +142,7 @@ func New(opts Options) (*Node, error) {
 		n.bus.Publish(state.Event{Kind: state.KindLog, Time: r.Time, Log: &r})
 	}
 	n.log = slog.New(n.sink.Handler())
+	n.checks = newCheckup(n.newDoctor, n.setFindings, n.log.With("component", "doctor"))
 	n.st.Status = state.Status{Phase: state.Bootstrapping, Since: time.Now()}
 	return n, nil
 }
@@ -160,8 +195,16 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 		n.cache.Minimize(context.Background(), n.clientCount())
 		n.cache.Close()
 	})
-	if n.net, err = loadNetworkConfig(ctx, n.reg, n.cache, n.id, n.log); err != nil {
+	var cached bool
+	if n.net, cached, err = loadNetworkConfig(ctx, n.reg, n.cache, n.id, n.log); err != nil {
 		return err
+	}
+	n.crl.set(n.net.CRL)
+	if cached {
+		// Ask the registry once running, without delaying the start: a
+		// node that was down may have missed a change, such as its own
+		// revocation, that no peer would tell it any more.
+		n.refetch = time.Now()
 	}
 	if peer.ProtocolVersion < n.net.MinProtocol {
 		return fmt.Errorf("the network requires protocol %d and this node speaks %d: upgrade re6st-tui", n.net.MinProtocol, peer.ProtocolVersion)
@@ -169,6 +212,7 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.renew(ctx); err != nil {
 		return err
 	}
+	n.setIPv4()
 	n.identityState()
 	if err := n.startPeerProtocol(ctx, undo); err != nil {
 		return err
@@ -176,10 +220,22 @@ func (n *Node) start(ctx context.Context, undo *[]func()) error {
 	if err := n.startNetwork(ctx, undo); err != nil {
 		return err
 	}
+	if err := n.startKernelRoutes(ctx, undo); err != nil {
+		return err
+	}
 	if err := n.startRouting(ctx, undo); err != nil {
 		return err
 	}
+	if err := n.startRemoteGateways(undo); err != nil {
+		return err
+	}
 	if err := n.startTunnels(ctx, undo); err != nil {
+		return err
+	}
+	// Babel stops before the tunnels go, as re6st stops babeld first, so
+	// that its retractions still reach the neighbours.
+	*undo = append(*undo, n.stopBabel)
+	if err := n.startChecks(ctx, undo); err != nil {
 		return err
 	}
 	if err := n.startControl(ctx, undo); err != nil {

@@ -2,14 +2,10 @@ package node_test
 
 import (
 	"bytes"
-	"net"
-	"net/netip"
-	"sync"
-
 	"context"
+	"errors"
 	"fmt"
-	"golang.org/x/net/icmp"
-	"golang.org/x/net/ipv6"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
@@ -24,45 +20,17 @@ import (
 	"re6st-tui/node/state"
 )
 
-var viaClientTap = regexp.MustCompile(`dev (re6stnet[0-9]+)`)
-
 // TestLabTunnelDeathReroutes kills the OpenVPN process of a client tunnel
-// that carries traffic: Babel hears of it at once (the tap goes down), the
-// traffic moves to another path, and the node opens a new tunnel to get
-// back to client_count.
+// that carries traffic while Babel knows a feasible route through another
+// neighbour: Babel hears of it at once (the tap goes down), the traffic
+// moves to the other path, and the node opens a new tunnel to get back to
+// client_count.
 func TestLabTunnelDeathReroutes(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
 	d := formed(t, demo.Config{Nodes: 4})
-	src, dst, tap := pathThroughClientTunnel(t, d)
-	if src == nil {
-		t.Skip("no node routes another through one of its client tunnels in this network")
-	}
-	pid := openvpnOn(t, src.Host, tap)
-	p := startProbe(t, src.Host, dst.ID.Addr)
-	netlab.WaitFor(t, 5*time.Second, "echo replies flowing", func() error {
-		if p.replies() == 0 {
-			return fmt.Errorf("no reply yet")
-		}
-		return nil
-	})
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	netlab.WaitFor(t, 30*time.Second, "echo replies after the kill", func() error {
-		if p.lastReply().Before(killed.Add(time.Second)) {
-			return fmt.Errorf("last reply %v", p.lastReply())
-		}
-		return nil
-	})
-	p.stop()
-	t.Logf("killed openvpn on %s of %s (path to %s): longest gap between echo replies %v (probes every %v)",
-		tap, src.Host.Name, dst.Host.Name, p.longestGap().Round(time.Millisecond), probeEvery)
-	netlab.WaitFor(t, 30*time.Second, "traffic on another path", func() error {
-		_, err := src.Host.Ping(ctx, dst.ID.Addr.String(), 1)
-		return err
-	})
+	src, gap := tunnelDeath(t, d)
+	t.Logf("%s: longest gap between echo replies after the kill: %v (probes every %v)", src.Host.Name, gap.Round(time.Millisecond), probeEvery)
 	c, err := control.Dial(src.ControlSocket())
 	if err != nil {
 		t.Fatal(err)
@@ -92,30 +60,109 @@ func TestLabTunnelDeathReroutes(t *testing.T) {
 	}
 }
 
-// pathThroughClientTunnel finds a node whose route to another node leaves
-// through one of its client tunnels, with another tunnel to fall back on.
-func pathThroughClientTunnel(t *testing.T, d *demo.Demo) (src, dst *demo.Node, tap string) {
+// BenchmarkLabTunnelDeath reports the outage when the OpenVPN process of a
+// tunnel on an active path is killed and Babel has another path.
+func BenchmarkLabTunnelDeath(b *testing.B) {
+	netlab.Require(b)
+	d := formed(b, demo.Config{Nodes: 5})
+	var total time.Duration
+	for range b.N {
+		_, gap := tunnelDeath(b, d)
+		b.Logf("outage %v", gap.Round(time.Millisecond))
+		total += gap
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/outage")
+}
+
+// probeEvery is how often tunnelDeath sends an echo request.
+const probeEvery = 20 * time.Millisecond
+
+// tunnelDeath waits for a node whose traffic to another leaves through one
+// of its client tunnels while Babel has a feasible route to that node
+// through another interface, SIGKILLs that tunnel's OpenVPN under a stream
+// of echo requests, and returns the node and the longest gap in replies.
+func tunnelDeath(t testing.TB, d *demo.Demo) (*demo.Node, time.Duration) {
+	t.Helper()
+	var src, dst *demo.Node
+	var tap, alt string
+	var pid int
+	netlab.WaitFor(t, 60*time.Second, "a path through a client tunnel with a feasible alternative", func() error {
+		src, dst, tap, alt = pathWithAlternative(t, d)
+		if src == nil {
+			return errors.New("none yet")
+		}
+		// The state may still show a tunnel that has just gone.
+		var err error
+		pid, err = findOpenVPN(t, src.Host, tap)
+		return err
+	})
+	t.Logf("killing the OpenVPN of %s on %s, the path to %s; alternative: %s", tap, src.Host.Name, dst.Host.Name, alt)
+	p, err := src.Host.Prober(src.ID.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stream(dst.ID.Addr, probeEvery)
+	defer s.Stop()
+	netlab.WaitFor(t, 5*time.Second, "echo replies flowing", func() error {
+		if s.LastReply().IsZero() {
+			return errors.New("no reply yet")
+		}
+		return nil
+	})
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	netlab.WaitFor(t, 30*time.Second, "echo replies after the kill", func() error {
+		if s.LastReply().Before(killed.Add(time.Second)) {
+			return fmt.Errorf("last reply %v", s.LastReply())
+		}
+		return nil
+	})
+	s.Stop()
+	return src, s.LongestGap()
+}
+
+// pathWithAlternative finds a node whose installed route to another node
+// leaves through one of its client tunnels, while a feasible route to the
+// same node goes through another interface.
+func pathWithAlternative(t testing.TB, d *demo.Demo) (src, dst *demo.Node, tap, alt string) {
 	for _, s := range d.Nodes {
-		links := s.Host.Run(t, "ip", "-o", "link")
-		if strings.Count(links, "re6stnet") < 2 {
+		c, err := control.Dial(s.ControlSocket())
+		if err != nil {
 			continue
 		}
+		routes := c.Snapshot().Routes
+		c.Close()
 		for _, o := range d.Nodes {
 			if o == s {
 				continue
 			}
-			m := viaClientTap.FindStringSubmatch(s.Host.Run(t, "ip", "-6", "route", "get", o.ID.Addr.String()))
-			if m != nil {
-				return s, o, m[1]
+			var via string
+			var others []string
+			for _, r := range routes {
+				if !r.Prefix.Contains(o.ID.Addr) || r.Prefix.Bits() == 0 || !r.Feasible || r.Metric == 0xFFFF {
+					continue
+				}
+				if r.Installed {
+					via = r.Iface
+				} else {
+					others = append(others, fmt.Sprintf("%s via %s%%%s metric %d", r.Prefix, r.NextHop, r.Iface, r.Metric))
+				}
+			}
+			if len(others) > 0 && clientTap.MatchString(via) {
+				return s, o, via, strings.Join(others, ", ")
 			}
 		}
 	}
-	return nil, nil, ""
+	return nil, nil, "", ""
 }
 
-// openvpnOn finds the pid of the openvpn process serving tap in host h.
-func openvpnOn(t *testing.T, h *netlab.Host, tap string) int {
-	t.Helper()
+// clientTap matches the taps of client tunnels, not the servers' shared ones.
+var clientTap = regexp.MustCompile(`^re6stnet[0-9]+$`)
+
+// findOpenVPN finds the pid of the openvpn process serving tap in host h.
+func findOpenVPN(t testing.TB, h *netlab.Host, tap string) (int, error) {
 	for _, f := range strings.Fields(h.Run(t, "ip", "netns", "pids", h.NS)) {
 		pid, err := strconv.Atoi(f)
 		if err != nil {
@@ -128,103 +175,11 @@ func openvpnOn(t *testing.T, h *netlab.Host, tap string) int {
 		args := bytes.Split(cmd, []byte{0})
 		for i := 0; i+1 < len(args); i++ {
 			if string(args[i]) == "--dev" && string(args[i+1]) == tap && bytes.HasSuffix(args[0], []byte("openvpn")) {
-				return pid
+				return pid, nil
 			}
 		}
 	}
-	t.Fatalf("no openvpn for %s in %s", tap, h.Name)
-	return 0
-}
-
-// probeEvery is how often startProbe sends an echo request.
-const probeEvery = 20 * time.Millisecond
-
-// probe sends ICMPv6 echo requests from inside a host and records when
-// replies come back; unlike a ping tool it keeps going when a send fails
-// because the route is gone for a moment.
-type probe struct {
-	conn *icmp.PacketConn
-	quit chan struct{}
-	mu   sync.Mutex
-	// times of the replies, guarded by mu
-	times []time.Time
-}
-
-func startProbe(t *testing.T, h *netlab.Host, dst netip.Addr) *probe {
-	t.Helper()
-	p := &probe{quit: make(chan struct{})}
-	if err := h.Do(func() error {
-		var err error
-		p.conn, err = icmp.ListenPacket("ip6:ipv6-icmp", "::")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.stop)
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := p.conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if m, err := icmp.ParseMessage(58, buf[:n]); err == nil && m.Type == ipv6.ICMPTypeEchoReply {
-				p.mu.Lock()
-				p.times = append(p.times, time.Now())
-				p.mu.Unlock()
-			}
-		}
-	}()
-	go func() {
-		tick := time.NewTicker(probeEvery)
-		defer tick.Stop()
-		for seq := 0; ; seq++ {
-			msg := icmp.Message{Type: ipv6.ICMPTypeEchoRequest, Body: &icmp.Echo{ID: 0x6e36, Seq: seq & 0xffff, Data: []byte("re6st")}}
-			b, _ := msg.Marshal(nil)
-			p.conn.WriteTo(b, &net.IPAddr{IP: dst.AsSlice()}) // a failed send is a lost probe
-			select {
-			case <-p.quit:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *probe) stop() {
-	select {
-	case <-p.quit:
-	default:
-		close(p.quit)
-		p.conn.Close()
-	}
-}
-
-func (p *probe) replies() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.times)
-}
-
-func (p *probe) lastReply() time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.times) == 0 {
-		return time.Time{}
-	}
-	return p.times[len(p.times)-1]
-}
-
-// longestGap is the longest time without a reply: the outage.
-func (p *probe) longestGap() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var gap time.Duration
-	for i := 1; i < len(p.times); i++ {
-		gap = max(gap, p.times[i].Sub(p.times[i-1]))
-	}
-	return gap
+	return 0, fmt.Errorf("no openvpn for %s in %s", tap, h.Name)
 }
 
 // TestLabRegistryDown stops the registry: the network keeps working, and

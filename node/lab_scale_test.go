@@ -3,11 +3,14 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
+	"re6st-tui/node/state"
 )
 
 // TestLabEightNodes forms the network: a registry and 8 nodes
@@ -46,4 +49,60 @@ func BenchmarkLabColdStart(b *testing.B) {
 			b.ReportMetric(total.Seconds()/float64(b.N), "s/all-pairs")
 		})
 	}
+}
+
+// BenchmarkLabIdleNode measures what an idle node costs with 10 tunnels:
+// 11 nodes with client_count 10 form a full mesh; once it has settled,
+// each re6stnet (its OpenVPN children not counted) is sampled over 30 s.
+func BenchmarkLabIdleNode(b *testing.B) {
+	netlab.Require(b)
+	d := formed(b, demo.Config{Nodes: 11, ClientCount: 10})
+	netlab.WaitFor(b, 2*time.Minute, "10 tunnels up on every node", func() error {
+		for _, n := range d.Nodes {
+			if k := tunnelsUp(n); k < 10 {
+				return fmt.Errorf("%s has %d tunnels up", n.Host.Name, k)
+			}
+		}
+		return nil
+	})
+	time.Sleep(10 * time.Second) // let the start-up work end
+	b.ResetTimer()
+	for range b.N {
+		var worstCPU float64
+		var worstRSS int64
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, n := range d.Nodes {
+			wg.Go(func() {
+				share, err := netlab.CPUShare(n.Proc.Pid, 30*time.Second)
+				u, uerr := netlab.ProcessUsage(n.Proc.Pid)
+				if err != nil || uerr != nil {
+					b.Error(err, uerr)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				worstCPU, worstRSS = max(worstCPU, share), max(worstRSS, u.RSS)
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(100*worstCPU, "%cpu-worst-node")
+		b.ReportMetric(float64(worstRSS)/(1<<20), "MB-rss-worst-node")
+	}
+}
+
+// tunnelsUp counts the node's tunnels that are up, either way.
+func tunnelsUp(n *demo.Node) int {
+	c, err := control.Dial(n.ControlSocket())
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	k := 0
+	for _, tu := range c.Snapshot().Tunnels {
+		if tu.State == state.TunnelUp {
+			k++
+		}
+	}
+	return k
 }

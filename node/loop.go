@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"re6st-tui/node/identity"
-	"re6st-tui/node/netconf"
 	"re6st-tui/routing/babel"
 	"re6st-tui/tunnels"
 )
@@ -25,6 +24,7 @@ func (n *Node) loop(ctx context.Context) error {
 	defer publish.Stop()
 	babelEvents := n.speaker.Subscribe(ctx)
 	n.nextCheck = time.Now().Add(netconfCheck)
+	n.askCountries(ctx)
 	n.round(ctx)
 	for {
 		var refetch <-chan time.Time
@@ -34,6 +34,10 @@ func (n *Node) loop(ctx context.Context) error {
 		var restart <-chan time.Time
 		if !n.restartAt.IsZero() {
 			restart = time.After(time.Until(n.restartAt))
+		}
+		var revoke <-chan time.Time
+		if !n.revokeAt.IsZero() {
+			revoke = time.After(time.Until(n.revokeAt))
 		}
 		select {
 		case <-ctx.Done():
@@ -60,9 +64,18 @@ func (n *Node) loop(ctx context.Context) error {
 			f()
 		case <-refetch:
 			n.refetch = time.Time{}
-			n.fetchConfig(ctx)
+			n.fetchConfig(ctx, nil)
+		case f := <-n.fetches:
+			n.fetchDone(ctx, f)
+		case <-revoke:
+			n.revokeAt = time.Time{}
+			n.dropRevoked(ctx)
 		case <-restart:
 			return ErrRestart
+		}
+		if n.fatal != nil {
+			n.log.Error("node stops", "err", n.fatal)
+			return n.fatal
 		}
 	}
 }
@@ -74,73 +87,12 @@ func (n *Node) round(ctx context.Context) {
 	for _, p := range n.proto.Forget(now) {
 		n.log.Info("peer forgotten", "peer", identity.CN(p))
 	}
+	n.broadcastVersion()
 	if now.After(n.nextCheck) {
 		n.nextCheck = now.Add(netconfCheck)
 		n.checkStale(ctx)
 	}
 	n.refreshState()
-}
-
-// checkStale fetches the network config when two hourly checks in a row
-// found the registry unreachable, in case we missed a change.
-func (n *Node) checkStale(ctx context.Context) {
-	if n.net.RegistryPrefix == n.id.Prefix {
-		return
-	}
-	stale := n.mgr.Disconnected()
-	if stale && n.staleOnce {
-		n.fetchConfig(ctx)
-	}
-	n.staleOnce = stale
-}
-
-// fetchConfig gets the network config and applies what changed.
-func (n *Node) fetchConfig(ctx context.Context) {
-	cfg, changed, delay, err := fetchNetworkConfig(ctx, n.reg, n.cache, n.id)
-	if err != nil {
-		n.log.Warn("cannot fetch the network config; retrying in 5 minutes", "err", err)
-		n.refetch = time.Now().Add(5 * time.Minute)
-		n.setRegistry(false, err)
-		return
-	}
-	n.setRegistry(true, nil)
-	if len(changed) == 0 {
-		return
-	}
-	n.log.Info("network config changed", "keys", changed)
-	n.net = cfg
-	n.proto.SetVersion(cfg.Version)
-	n.send(n.proto.BroadcastVersion(n.directNeighbours()))
-	n.mgr.KillRevoked()
-	n.proto.Forget(time.Now())
-	ownRevoked := n.id.Cert.SerialNumber.IsUint64() && cfg.Revoked(n.id.Cert.SerialNumber.Uint64())
-	if ownRevoked || netconf.MustRestart(changed, n.clientCount() > 0) || cfg.MinProtocol > 10 || n.mgr.ServedRevoked() {
-		// Leave a second for the new version to reach the neighbours.
-		n.restartAt = time.Now().Add(time.Second + time.Duration(delay)*time.Second)
-		n.log.Info("restarting for the new network config", "in", time.Until(n.restartAt).Round(time.Second))
-	}
-}
-
-// directNeighbours are the prefixes of the nodes at the other end of our
-// links, per Babel.
-func (n *Node) directNeighbours() []string {
-	d := routingAdapter{n}.Dump()
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range d.Routes {
-		if r.RefMetric != 0 {
-			continue
-		}
-		bits := identity.BitsFromAddr(r.Dst.Addr(), r.Dst.Bits())
-		if len(bits) > len(n.id.CA.Network) && bits[:len(n.id.CA.Network)] == n.id.CA.Network {
-			p := bits[len(n.id.CA.Network):]
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // tunnelEvent follows what OpenVPN reports.
@@ -153,9 +105,15 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 		}
 	case tunnels.PeerConnected:
 		serial, _ := parseSerial(ev.Serial)
-		n.mgr.ServerConnect(ctx, prefix, ev.Tunnel, serial)
+		if !n.mgr.ServerConnect(ctx, prefix, ev.Tunnel, serial) {
+			// Admitted just before the CRL changed.
+			n.disconnectRevoked(ctx)
+		}
+		n.servedRemote(ev, true)
 	case tunnels.PeerDisconnected:
 		n.mgr.ServerDisconnect(prefix, ev.Tunnel)
+		n.forgetServed(prefix, ev.Tunnel)
+		n.servedRemote(ev, false)
 	case tunnels.Connected:
 		if !n.babelIfaces[ev.Tunnel] {
 			if err := n.addBabelInterface(ctx, ev.Tunnel, babel.Tunnel); err != nil {
@@ -187,6 +145,24 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 	n.tunnelState(ev, prefix)
 }
 
+// forgetServed makes Babel forget at once the neighbour a served client
+// was: the server's tap is shared and stays up, so without this the
+// client's routes would linger until its Hellos time out.
+func (n *Node) forgetServed(prefix, iface string) {
+	subnet, err := n.id.CA.Subnet(prefix)
+	if err != nil {
+		return
+	}
+	k, err := n.speaker.FlushOrigin(iface, subnet)
+	if err != nil {
+		n.log.Debug("forget a served client's neighbour", "peer", identity.CN(prefix), "iface", iface, "err", err)
+		return
+	}
+	if k > 0 {
+		n.log.Debug("served client's neighbour forgotten", "peer", identity.CN(prefix), "iface", iface)
+	}
+}
+
 // learnAddress adopts the address a server saw us coming from, for the
 // families we learn.
 func (n *Node) learnAddress(a netip.Addr) {
@@ -209,14 +185,19 @@ func (n *Node) learnAddress(a netip.Addr) {
 	}
 }
 
-// peerSerial is the certificate serial a peer showed in its hello.
+// peerSerial is the certificate serial a peer showed in its hello, 0 if
+// unknown.
 func (n *Node) peerSerial(prefix string) uint64 {
-	for _, p := range n.proto.Peers() {
-		if p.Prefix == prefix && p.Serial != nil && p.Serial.IsUint64() {
-			return p.Serial.Uint64()
-		}
+	s, _ := n.peerSerialKnown(prefix)
+	return s
+}
+
+func (n *Node) peerSerialKnown(prefix string) (uint64, bool) {
+	s := n.proto.Serial(prefix)
+	if s == nil || !s.IsUint64() {
+		return 0, false
 	}
-	return 0
+	return s.Uint64(), true
 }
 
 // addrIndex is the position, in the list given to Open, of the address

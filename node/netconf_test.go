@@ -66,19 +66,19 @@ func TestNetworkConfigCachedForStartsWithoutRegistry(t *testing.T) {
 	defer c.Close()
 	reg := &fakeRegistry{version: 3, prefix: "0000000000000000"}
 	log := slog.New(slog.DiscardHandler)
-	cfg, err := loadNetworkConfig(ctx, reg, c, id, log)
+	cfg, cached, err := loadNetworkConfig(ctx, reg, c, id, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Hello != 15 || reg.calls != 1 {
+	if cfg.Hello != 15 || reg.calls != 1 || cached {
 		t.Fatalf("hello %d after %d calls", cfg.Hello, reg.calls)
 	}
 	// The registry goes down: the next start uses the cache, without
 	// asking.
 	reg.fail = true
-	cfg, err = loadNetworkConfig(ctx, reg, c, id, log)
-	if err != nil || cfg.ClientCount != 10 {
-		t.Fatalf("start from cache: %v, %+v", err, cfg)
+	cfg, cached, err = loadNetworkConfig(ctx, reg, c, id, log)
+	if err != nil || cfg.ClientCount != 10 || !cached {
+		t.Fatalf("start from cache: %v, cached %v, %+v", err, cached, cfg)
 	}
 	if reg.calls != 1 {
 		t.Errorf("registry asked %d times; the cached config was valid", reg.calls)
@@ -95,7 +95,7 @@ func TestNetworkConfigWaitsForRegistry(t *testing.T) {
 	reg := &fakeRegistry{fail: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	_, err = loadNetworkConfig(ctx, reg, c, id, slog.New(slog.DiscardHandler))
+	_, _, err = loadNetworkConfig(ctx, reg, c, id, slog.New(slog.DiscardHandler))
 	if err == nil || reg.calls < 2 {
 		t.Errorf("err %v after %d calls: want retries, then the context's end", err, reg.calls)
 	}
@@ -110,7 +110,7 @@ func TestRegistryNodeAlwaysRefreshes(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	loadNetworkConfig(ctx, reg, c, id, log)
 	reg.version = 2
-	cfg, err := loadNetworkConfig(ctx, reg, c, id, log)
+	cfg, _, err := loadNetworkConfig(ctx, reg, c, id, log)
 	if err != nil || cfg.Version[0] != 2 {
 		t.Errorf("registry node started with version %x (%v), want the fresh one", cfg.Version, err)
 	}

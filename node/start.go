@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -36,6 +37,9 @@ func (n *Node) renew(ctx context.Context) error {
 		crl = append(crl, int64(s))
 	}
 	id, renewed, _, err := enroll.RenewIdentity(ctx, time.Now(), n.id, n.cfg.CA, n.cfg.Cert, n.reg, crl)
+	if err != nil && unknownToRegistry(err) && n.ownRevoked() {
+		return errNotEnrolled(err)
+	}
 	if err != nil {
 		n.log.Warn("certificate renewal", "err", err)
 	}
@@ -57,6 +61,7 @@ func (n *Node) identityState() {
 		Network:    netip.PrefixFrom(network, len(n.id.CA.Network)),
 		Registry:   n.cfg.Registry,
 		CertExpiry: n.id.Cert.NotAfter,
+		IPv4:       n.ipv4,
 	}
 	n.st.Registry.URL = n.cfg.Registry
 }
@@ -66,7 +71,7 @@ func (n *Node) startPeerProtocol(ctx context.Context, undo *[]func()) error {
 	var err error
 	n.proto, err = peer.New(peer.Config{
 		Identity: n.id, Version: n.net.Version, Handler: n,
-		Revoked: func(s *big.Int) bool { return s.IsUint64() && n.net.Revoked(s.Uint64()) },
+		Revoked: func(s *big.Int) bool { return s.IsUint64() && n.crl.has(s.Uint64()) },
 		NewVersion: func() {
 			if n.refetch.IsZero() || n.refetch.After(time.Now().Add(time.Second)) {
 				n.refetch = time.Now().Add(time.Second)
@@ -120,6 +125,13 @@ func (n *Node) startNetwork(ctx context.Context, undo *[]func()) error {
 		NodeAddr:  netip.PrefixFrom(n.id.Addr, n.id.Subnet.Bits()),
 		Network:   netip.PrefixFrom(network, len(n.id.CA.Network)),
 	}
+	if n.ipv4.IsValid() {
+		plan.IPv4Network = n.ipv4Net
+		if !n.tunnelManager() {
+			// No tunnel of ours carries the address: the main interface does.
+			plan.IPv4Addr, plan.IPv4Subnet = n.ipv4.Addr(), n.ipv4.Masked()
+		}
+	}
 	s, err := netsetup.Apply(netsetup.Netlink{Handle: h}, filepath.Join(n.cfg.StateDir, "netsetup.json"), plan)
 	if err != nil {
 		h.Close()
@@ -152,18 +164,19 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			}
 		}
 	}
-	network, _ := identity.AddrFromBits(n.id.CA.Network)
-	netPrefix := netip.PrefixFrom(network, len(n.id.CA.Network))
 	cfg := babel.Config{
 		RouterID: randomRouterID(),
 		Hello:    n.hello(),
 		RTT:      parseBabelDefault(n.net.BabelDefault),
-		Xroutes:  []babel.Xroute{{Prefix: n.id.Subnet}},
-		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: netPrefix, NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+		Xroutes:  n.xroutes(),
+		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+	}
+	if n.ipv4.IsValid() {
+		cfg.Install.PrefSrc4 = n.ipv4.Addr()
 	}
 	if n.cfg.Gateway {
+		// The default route is exported while the host has one.
 		cfg.Install.Network = netip.Prefix{}
-		cfg.Xroutes = append(cfg.Xroutes, babel.Xroute{Prefix: netip.MustParsePrefix("::/0"), Src: netPrefix})
 	}
 	if cfg.Auth, err = babelAuth(n.net.BabelHMACSign, n.net.BabelHMACAccept, n.net.HasBabelHMACAccept); err != nil {
 		return err
@@ -187,10 +200,15 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			n.log.Error("babel stopped", "err", err)
 		}
 	}()
-	// Stopped before the tunnels go, so that its retractions get out.
+	var once sync.Once
+	n.stopBabel = func() {
+		once.Do(func() {
+			stop() // the speaker sends its retractions as it ends
+			<-done
+		})
+	}
 	*undo = append(*undo, func() {
-		stop()
-		<-done
+		n.stopBabel()
 		udp.Close()
 		nk.Flush()
 		nk.Close()
@@ -199,6 +217,11 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		if err := n.addBabelInterface(ctx, ifname, babel.Wired); err != nil {
 			return err
 		}
+	}
+	if n.cfg.Gateway {
+		done := make(chan struct{})
+		go func() { defer close(done); n.watchDefaultRoute(ctx) }()
+		*undo = append(*undo, func() { <-done })
 	}
 	go kernel.WatchLinks(rctx, func(index int, name string, up bool) {
 		if strings.HasPrefix(name, "re6stnet") || slices.Contains(n.cfg.Interfaces, name) {
@@ -214,10 +237,14 @@ func (n *Node) addBabelInterface(ctx context.Context, name string, kind babel.Ki
 	if err != nil {
 		return fmt.Errorf("babel interface %s: %w", name, err)
 	}
-	if err := n.speaker.AddInterface(babel.Interface{Name: name, Index: l.Index, Kind: kind, LinkLocal: l.LinkLocal, MTU: l.MTU}); err != nil {
+	ifc := babel.Interface{Name: name, Index: l.Index, Kind: kind, LinkLocal: l.LinkLocal, MTU: l.MTU, IPv4: l.IPv4}
+	if kind == babel.Tunnel && n.ipv4.IsValid() {
+		ifc.IPv4 = n.ipv4.Addr() // OpenVPN puts it on every tunnel (--ifconfig)
+	}
+	if err := n.speaker.AddInterface(ifc); err != nil {
 		return err
 	}
-	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "kind", kind)
+	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
 	return nil
 }
 
@@ -227,10 +254,14 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 	if err != nil {
 		return err
 	}
+	if err := n.writeCRL(); err != nil {
+		return err
+	}
 	n.tun, err = tunnels.New(tunnels.Config{
 		RunDir: n.cfg.RunDir, CA: n.cfg.CA, Cert: n.cfg.Cert, Key: n.cfg.Key, DH: dh,
-		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(),
-		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, Log: n.log.With("component", "tunnels"),
+		Encrypt: n.net.Encrypt, Hello: n.hello(), MaxClients: n.maxClients(), ClientCount: n.clientCount(), IPv4: n.ipv4,
+		ExtraArgs: n.cfg.OpenVPNArgs, Admit: n.admit, CRLDir: n.crlDir(), Log: n.log.With("component", "tunnels"),
+		LogDir: n.ovpnLogDir(),
 	})
 	if err != nil {
 		return err
@@ -254,17 +285,22 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 				return err
 			}
 		}
-		n.initAddresses()
+		n.initAddresses(ctx)
 		if err := n.startUPnP(ctx, undo); err != nil {
 			return err
 		}
 	}
+	countries, err := n.startCountries(undo)
+	if err != nil {
+		return err
+	}
 	n.mgr = tunnelmgr.New(tunnelmgr.Config{
 		Network: n.id.CA.Network, Prefix: n.id.Prefix, ClientCount: n.clientCount(),
 		Timeout: n.timeout(), TunnelRefresh: time.Duration(n.net.TunnelRefresh) * time.Second,
-		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(),
+		Disabled: n.cfg.DisabledProtocols, Neighbours: n.neighbourPrefixes(), Countries: countries,
 		RegistryPrefix: func() string { return n.net.RegistryPrefix },
-		Revoked:        n.net.Revoked,
+		Revoked:        n.crl.has,
+		PeerSerial:     n.peerSerialKnown,
 		Routing:        routingAdapter{n}, Tunnels: tunnelAdapter{n}, Peers: peersAdapter{n},
 		Cache: n.cache, Registry: registryAdapter{n},
 		Log: n.log.With("component", "tunnel-manager"),
@@ -297,7 +333,7 @@ func (n *Node) serverPorts() []struct {
 
 // initAddresses builds the address list from --ip; families without an
 // explicit address are learnt from peers.
-func (n *Node) initAddresses() {
+func (n *Node) initAddresses(ctx context.Context) {
 	var explicit [2][]string
 	for _, ip := range n.cfg.IP {
 		if ip == "any" || ip == "upnp" {
@@ -318,6 +354,12 @@ func (n *Node) initAddresses() {
 			n.address[fam] = append(n.address[fam], n.addressesFor(ip, fam == 1)...)
 		}
 	}
+	n.reuseCachedCountries(ctx)
+	for i, family := range []int{4, 6} {
+		for j := range n.address[i] {
+			n.address[i][j].Country = n.announcedCountry(family)
+		}
+	}
 	n.publishAddress()
 }
 
@@ -333,7 +375,7 @@ func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 		if mapped := n.mappedPort(pp.Port, pp.Proto); mapped != 0 && !v6 {
 			port = mapped
 		}
-		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.cfg.Country})
+		out = append(out, peer.Address{IP: ip, Port: port, Proto: pp.Proto, Country: n.announcedCountry(peer.Family(pp.Proto))})
 	}
 	return out
 }
@@ -341,6 +383,9 @@ func (n *Node) addressesFor(ip string, v6 bool) []peer.Address {
 func (n *Node) publishAddress() {
 	all := append(append([]peer.Address(nil), n.address[0]...), n.address[1]...)
 	n.cache.SetMyAddress(context.Background(), peer.FormatAddresses(all, true))
+	if n.loopCtx != nil {
+		n.askCountries(n.loopCtx)
+	}
 }
 
 // myAddresses is our address list for a peer of that protocol.
@@ -431,4 +476,13 @@ func (n *Node) startControl(ctx context.Context, undo *[]func()) error {
 	}()
 	*undo = append(*undo, func() { stop(); <-done })
 	return nil
+}
+
+// ovpnLogDir is where OpenVPN processes write their own logs (--ovpnlog),
+// "" when their output comes to us on a pipe.
+func (n *Node) ovpnLogDir() string {
+	if !n.cfg.OVPNLog {
+		return ""
+	}
+	return n.cfg.LogDir
 }

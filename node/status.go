@@ -4,12 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"re6st-tui/node/identity"
 	"re6st-tui/node/state"
@@ -104,8 +100,8 @@ func (n *Node) counters(ev tunnels.Event) {
 	}
 }
 
-// refreshState rebuilds the Babel and kernel parts of the state from the
-// speaker and the kernel, and the node's phase.
+// refreshState rebuilds the Babel part of the state from the speaker, and
+// the node's phase. The kernel's routes follow netlink (kroutes.go).
 func (n *Node) refreshState() {
 	n.dirty = false
 	snap, err := n.speaker.Snapshot()
@@ -131,25 +127,29 @@ func (n *Node) refreshState() {
 	for _, x := range snap.Xroutes {
 		s.XRoutes = append(s.XRoutes, state.XRoute{Prefix: x.Prefix, Src: x.Src, Metric: x.Metric})
 	}
-	s.Kernel = kernelRoutes()
 	peers, _ := n.cache.Peers(context.Background(), false)
 	// A node's own prefix is announced with refmetric 0 by the neighbour at
-	// the other end of its tunnel: that ties tunnels to Babel neighbours.
-	owner := map[netip.Prefix]netip.Addr{}
+	// the other end of its tunnel: that ties tunnels to Babel neighbours,
+	// whether or not Babel uses that route.
+	type link struct {
+		prefix netip.Prefix
+		iface  string
+	}
+	owner := map[link]netip.Addr{}
 	for _, r := range s.Routes {
-		if r.RefMetric == 0 && r.Installed {
-			owner[r.Prefix] = r.NextHop
+		if r.RefMetric == 0 {
+			owner[link{r.Prefix, r.Iface}] = r.NextHop
 		}
 	}
 	n.mu.Lock()
 	old := state.State{Neighbours: n.st.Neighbours, Routes: n.st.Routes, Sources: n.st.Sources, XRoutes: n.st.XRoutes,
-		Kernel: n.st.Kernel, Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
-	n.st.Neighbours, n.st.Routes, n.st.Sources, n.st.XRoutes, n.st.Kernel = s.Neighbours, s.Routes, s.Sources, s.XRoutes, s.Kernel
+		Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
+	n.st.Neighbours, n.st.Routes, n.st.Sources, n.st.XRoutes = s.Neighbours, s.Routes, s.Sources, s.XRoutes
 	n.st.Registry.CachedPeers = len(peers)
 	n.st.Registry.Reachable = !n.mgr.Disconnected()
 	for i := range n.st.Tunnels {
 		t := &n.st.Tunnels[i]
-		t.LinkLocal = owner[t.Peer]
+		t.LinkLocal = owner[link{t.Peer, t.Iface}]
 	}
 	tunnelsUp := len(n.st.Tunnels)
 	cur := state.State{Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
@@ -165,56 +165,6 @@ func (n *Node) refreshState() {
 	default:
 		n.setStatus(state.Connected, "")
 	}
-}
-
-// kernelRoutes lists the main table's IPv6 routes.
-func kernelRoutes() []state.KernelRoute {
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V6, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
-	if err != nil {
-		return nil
-	}
-	names := map[int]string{}
-	var out []state.KernelRoute
-	for _, r := range routes {
-		kr := state.KernelRoute{Metric: r.Priority, Table: r.Table, Proto: origin(int(r.Protocol))}
-		if r.Dst != nil {
-			a, _ := netip.AddrFromSlice(r.Dst.IP)
-			ones, _ := r.Dst.Mask.Size()
-			kr.Dst = netip.PrefixFrom(a.Unmap(), ones)
-		} else {
-			kr.Dst = netip.MustParsePrefix("::/0")
-		}
-		if a, ok := netip.AddrFromSlice(r.Gw); ok {
-			kr.Via = a
-		}
-		if a, ok := netip.AddrFromSlice(r.Src); ok {
-			kr.PrefSrc = a
-		}
-		if r.LinkIndex > 0 {
-			if _, ok := names[r.LinkIndex]; !ok {
-				if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil {
-					names[r.LinkIndex] = l.Attrs().Name
-				}
-			}
-			kr.Dev = names[r.LinkIndex]
-		}
-		out = append(out, kr)
-	}
-	return out
-}
-
-func origin(p int) string {
-	switch p {
-	case 42:
-		return state.OriginBabel
-	case unix.RTPROT_KERNEL:
-		return state.OriginKernel
-	case unix.RTPROT_RA:
-		return state.OriginRA
-	case unix.RTPROT_BOOT, unix.RTPROT_STATIC:
-		return state.OriginStatic
-	}
-	return "proto " + strconv.Itoa(p)
 }
 
 // publishChanges sends the keyed events that turn old's tables into cur's,
@@ -236,10 +186,6 @@ func (n *Node) publishChanges(old, cur state.State, tunnels []state.Tunnel) {
 	diff(old.XRoutes, cur.XRoutes, func(v state.XRoute) any { return [2]any{v.Prefix, v.Src} },
 		func(v state.XRoute, gone bool) {
 			n.publish(state.Event{Kind: state.KindXRoute, XRoute: &v, Removed: gone})
-		})
-	diff(old.Kernel, cur.Kernel, func(v state.KernelRoute) any { return [4]any{v.Dst, v.Src, v.Table, v.Metric} },
-		func(v state.KernelRoute, gone bool) {
-			n.publish(state.Event{Kind: state.KindKernel, Kernel: &v, Removed: gone})
 		})
 	// Tunnels come and go with their own events; here only the Babel
 	// neighbour tied to each may change.

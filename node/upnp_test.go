@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"re6st-tui/node/config"
+	"re6st-tui/node/netconf"
 	"re6st-tui/node/peer"
 	"re6st-tui/node/upnp"
 )
@@ -30,11 +31,12 @@ func TestUPnPWanted(t *testing.T) {
 }
 
 // With UPnP, the IPv4 entries carry the gateway's port for each mapped
-// server port, whatever the address, learnt or the gateway's.
+// server port, whatever the address, learnt or the gateway's (and, as
+// the network keeps tunnels within countries, our country).
 func TestUPnPAddresses(t *testing.T) {
 	n := &Node{cfg: &config.Node{Country: "FR",
 		PP: []config.PortProto{{Port: 1194, Proto: "tcp"}, {Port: 1195, Proto: "udp"}, {Port: 1194, Proto: "tcp6"}}},
-		address: map[int][]peer.Address{}}
+		address: map[int][]peer.Address{}, net: &netconf.Config{SameCountry: []string{"FR"}}}
 	n.upnp = &upnp.Status{External: netip.MustParseAddr("198.18.0.1"),
 		Ports: []upnp.Port{{Port: 1194, Proto: "tcp"}, {Port: 1195, Proto: "udp"}}, Mapped: []uint16{40000, 0}}
 	got := peer.FormatAddresses(n.addressesFor("198.51.100.7", false), true)

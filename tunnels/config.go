@@ -39,6 +39,9 @@ type Config struct {
 	// ByteCount is the period of byte counter notifications (whole
 	// seconds); 0 means 1 s.
 	ByteCount time.Duration
+	// LogDir, if set, gets one log file per OpenVPN process, named after
+	// its tunnel (re6st's --ovpnlog); the files are followed into Log.
+	LogDir string
 	// CRLDir, if set, is a directory kept by [SetRevoked]: OpenVPN itself
 	// then refuses peers (servers we dial included) whose certificate
 	// serial is revoked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -140,8 +141,16 @@ func (m *Manager) spec(name string, args []string, clientAuth bool) openvpn.Spec
 	return openvpn.Spec{
 		Name: name, Path: m.cfg.OpenVPN, Args: args, Dir: m.cfg.RunDir,
 		ClientAuth: clientAuth, ByteCount: m.cfg.ByteCount,
-		Command: m.cfg.Command, Log: m.cfg.Log,
+		Command: m.cfg.Command, Log: m.cfg.Log, LogFile: m.logFile(name),
 	}
+}
+
+// logFile is where the openvpn of tunnel name logs, "" for our pipe.
+func (m *Manager) logFile(name string) string {
+	if m.cfg.LogDir == "" {
+		return ""
+	}
+	return filepath.Join(m.cfg.LogDir, name+".log")
 }
 
 // Stop ends every openvpn process, waits for them and removes every tap

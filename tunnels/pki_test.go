@@ -134,14 +134,15 @@ func must[T any](v T, err error) T {
 }
 
 // testDH returns 2048-bit DH parameters, made once with openssl and kept
-// in the user's cache directory (making them takes seconds).
+// in the user's cache directory. They are DSA-style: safe primes take from
+// seconds to minutes to find, these a second; OpenVPN accepts both.
 func testDH(t testing.TB) string {
 	t.Helper()
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, "re6st-tui-test", "dh2048.pem")
+	path := filepath.Join(dir, "re6st-tui-test", "dsa-dh2048.pem")
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
@@ -149,7 +150,7 @@ func testDH(t testing.TB) string {
 		t.Fatal(err)
 	}
 	tmp := path + ".tmp" + big.NewInt(int64(os.Getpid())).String()
-	out, err := exec.Command("openssl", "dhparam", "-out", tmp, "2048").CombinedOutput()
+	out, err := exec.Command("openssl", "dhparam", "-dsaparam", "-out", tmp, "2048").CombinedOutput()
 	if err != nil {
 		t.Fatalf("openssl dhparam (install openssl): %v\n%s", err, out)
 	}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +129,7 @@ func TestFixKeys(t *testing.T) {
 		t.Fatal("F offered a fix while one is in effect")
 	}
 	press(m, "U")
-	mustContain(t, m, "This undoes:", "set-sysctl net.ipv6.conf.eth0.accept_ra: 2 → 1")
+	mustContain(t, m, "This undoes it with:", "  sysctl -w net.ipv6.conf.eth0.accept_ra=1")
 	run(m, press(m, "y"))
 	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
 		t.Fatal("fix not reverted")
@@ -138,6 +140,54 @@ func TestFixKeys(t *testing.T) {
 	}
 	press(m, "2")
 	mustContain(t, m, "default   ", "re6stnet1", "static")
+}
+
+// TestFixConfirmShowsExactChange: with one fix offered, as on a node
+// whose plain default route fights re6st's, F shows the exact change on a
+// line of its own before y applies it; n cancels.
+func TestFixConfirmShowsExactChange(t *testing.T) {
+	st := fake.Typical(t0)
+	for i := range st.Findings {
+		if f := &st.Findings[i]; f.ID == state.CheckDefaultRoute {
+			f.Status, f.Fixes = state.CheckWarn, f.Fixes[1:]
+		}
+	}
+	m, _ := newModel(t, st, 120, 36)
+	const change = "ip -6 route add default via fe80::216:3e00:0:1 dev re6stnet1 proto static metric 512"
+	press(m, "F")
+	mustContain(t, m, "Apply the default-route fix?", "This will route all traffic through re6st, following", "  "+change+" ")
+	if cmd := press(m, "n"); cmd != nil || m.prompt != nil {
+		t.Fatal("n did not cancel")
+	}
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
+		t.Fatal("applied although cancelled")
+	}
+	run(m, press(m, "F", "y"))
+	if f, _ := m.defaultRouteFinding(); !hasApplied(f) {
+		t.Fatalf("not applied after y; status %q", m.status)
+	}
+	mustContain(t, m, "✓ U revert │ fix in effect: route all traffic through re6st")
+	press(m, "U")
+	mustContain(t, m, "Revert the default-route fix?", "This undoes it with:", "  ip -6 route del default via fe80::216:3e00:0:1 dev re6stnet1 proto static metric 512")
+	run(m, press(m, "y"))
+	if f, _ := m.defaultRouteFinding(); hasApplied(f) {
+		t.Fatal("not reverted after y")
+	}
+}
+
+// TestRevertListsChangesWithoutUndo: a node that does not say how it
+// would revert (an older re6stnet) still gets its changes listed.
+func TestRevertListsChangesWithoutUndo(t *testing.T) {
+	st := fake.Typical(t0)
+	for i := range st.Findings {
+		if f := &st.Findings[i]; f.ID == state.CheckDefaultRoute {
+			f.Fixes[0].Applied, f.Fixes[0].Undo = true, nil
+			f.Fixes[0].Changes = []state.Change{{Action: "set-sysctl", Object: "net.ipv6.conf.eth0.accept_ra", Before: "1", After: "2"}}
+		}
+	}
+	m, _ := newModel(t, st, 100, 30)
+	press(m, "U")
+	mustContain(t, m, "This undoes:", "set-sysctl net.ipv6.conf.eth0.accept_ra: 2 → 1")
 }
 
 func TestNodeCommandKeys(t *testing.T) {
@@ -285,15 +335,15 @@ func TestRatesFromTicks(t *testing.T) {
 func TestRoutesKeys(t *testing.T) {
 	m, _ := typical(t)
 	press(m, "2")
-	all := len(m.routes.rows)
+	all := len(m.routes.rows())
 	press(m, "a")
-	if len(m.routes.rows) >= all {
-		t.Fatalf("a: %d rows, want fewer than %d", len(m.routes.rows), all)
+	if len(m.routes.rows()) >= all {
+		t.Fatalf("a: %d rows, want fewer than %d", len(m.routes.rows()), all)
 	}
 	press(m, "a", "/")
 	typeText(m, "eth0")
 	press(m, "enter")
-	for _, r := range m.routes.rows {
+	for _, r := range m.routes.rows() {
 		if r.r.Dev != "eth0" && !strings.Contains(r.r.Via.String(), "eth0") {
 			t.Fatalf("filter eth0 kept %+v", r.r)
 		}
@@ -332,13 +382,13 @@ func TestBabelKeys(t *testing.T) {
 	press(m, "h", "/")
 	typeText(m, "missing")
 	press(m, "enter")
-	if n := len(m.babel.idx[bRoutes]); n != 1 || m.babel.missing != 1 {
-		t.Fatalf("/missing: %d rows, %d missing; want 1 and 1", n, m.babel.missing)
+	if n := m.babel.rowCount(bRoutes); n != 1 || m.babel.check.missing != 1 {
+		t.Fatalf("/missing: %d rows, %d missing; want 1 and 1", n, m.babel.check.missing)
 	}
 	mustContain(t, m, "MISSING")
 	press(m, "down")
 	press(m, "esc")
-	if len(m.babel.idx[bRoutes]) != len(m.st.Routes) {
+	if m.babel.filtered() || m.babel.rowCount(bRoutes) != len(m.st.Routes) {
 		t.Fatal("esc did not clear the filter")
 	}
 }
@@ -453,4 +503,30 @@ func TestStatusFades(t *testing.T) {
 	if m.status != "" {
 		t.Fatal("status did not fade")
 	}
+}
+
+// TestRoutesConflicts: two defaults compete, the lower metric wins; a
+// link-local prefix on every link does not.
+func TestRoutesConflicts(t *testing.T) {
+	ll := netip.MustParsePrefix("fe80::/64")
+	anyDst := netip.MustParsePrefix("::/0")
+	st := fake.Empty(t0)
+	st.Kernel = []state.KernelRoute{
+		{Dst: ll, Dev: "eth0", Proto: state.OriginKernel, Metric: 256, Table: 254},
+		{Dst: ll, Dev: "re6stnet1", Proto: state.OriginKernel, Metric: 256, Table: 254},
+		{Dst: anyDst, Via: netip.MustParseAddr("2001:db8:ff00::1"), Dev: "eth0", Proto: state.OriginStatic, Metric: 1024, Table: 254},
+		{Dst: anyDst, Via: netip.MustParseAddr("fe80::a"), Dev: "re6stnet1", Proto: state.OriginStatic, Metric: 1023, Table: 254},
+	}
+	m, _ := newModel(t, st, 120, 30)
+	press(m, "2")
+	var conflicts []string
+	for _, r := range m.routes.rows() {
+		if m.routes.set.conflict(r) {
+			conflicts = append(conflicts, r.r.Dst.String()+" "+r.r.Dev)
+		}
+	}
+	if want := []string{"::/0 re6stnet1", "::/0 eth0"}; !slices.Equal(conflicts, want) {
+		t.Fatalf("conflicts %v, want %v", conflicts, want)
+	}
+	mustContain(t, m, "2 routes in conflict")
 }

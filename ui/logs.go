@@ -41,6 +41,17 @@ func (p *logsPanel) rebuild(m *Model) {
 	p.fit(p.height)
 }
 
+// keep appends to dst[:0] the indexes below n that ok accepts.
+func keep(dst []int, n int, ok func(int) bool) []int {
+	dst = dst[:0]
+	for i := range n {
+		if ok(i) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
 func (p *logsPanel) fit(height int) {
 	p.height = height
 	n := len(p.idx)
@@ -59,20 +70,9 @@ func (p *logsPanel) tableHeight() int {
 }
 
 func (p *logsPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if p.filter.active {
-		changed, cmd := p.filter.key(msg)
-		if changed {
-			p.rebuild(m)
-		}
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.idx), height: p.tableHeight(),
+		rebuild: func() { p.rebuild(m) }, moved: p.moved}); ok {
 		return cmd
-	}
-	if m.moveKey(msg, &p.list, len(p.idx), p.tableHeight()) {
-		// Scrolling up pauses; reaching the bottom follows again.
-		p.follow = p.list.cursor >= len(p.idx)-1
-		if p.follow {
-			p.unseen = 0
-		}
-		return nil
 	}
 	switch k := &m.keys; {
 	case key.Matches(msg, k.Level):
@@ -82,14 +82,17 @@ func (p *logsPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		p.follow = !p.follow
 		p.unseen = 0
 		p.fit(p.height)
-	case key.Matches(msg, k.Filter):
-		return p.filter.open()
-	case key.Matches(msg, k.Back):
-		if p.filter.clear() {
-			p.rebuild(m)
-		}
 	}
 	return nil
+}
+
+// moved follows the cursor: scrolling up pauses, reaching the bottom
+// follows again.
+func (p *logsPanel) moved() {
+	p.follow = p.list.cursor >= len(p.idx)-1
+	if p.follow {
+		p.unseen = 0
+	}
 }
 
 func attrText(as []state.Attr) string {

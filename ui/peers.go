@@ -196,6 +196,13 @@ func comparePrefix(a, b netip.Prefix) int {
 	return cmp.Compare(a.Bits(), b.Bits())
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func (r peerRow) state() string {
 	if r.tun == nil {
 		return "lan"
@@ -246,30 +253,19 @@ func (p *peersPanel) selected() (peerRow, bool) {
 }
 
 func (p *peersPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if p.filter.active {
-		changed, cmd := p.filter.key(msg)
-		if changed {
-			p.rebuild(m)
-		}
-		return cmd
-	}
+	// The detail opens only with the filter closed, so it goes first.
 	if p.detail {
 		if key.Matches(msg, m.keys.Back, m.keys.Enter) {
 			p.detail = false
 		}
 		return p.rowKey(m, msg)
 	}
-	if m.moveKey(msg, &p.list, len(p.rows), p.tableHeight()) {
-		return nil
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.rows), height: p.tableHeight(),
+		rebuild: func() { p.rebuild(m) }}); ok {
+		return cmd
 	}
 	k := &m.keys
 	switch {
-	case key.Matches(msg, k.Filter):
-		return p.filter.open()
-	case key.Matches(msg, k.Back):
-		if p.filter.clear() {
-			p.rebuild(m)
-		}
 	case key.Matches(msg, k.Enter):
 		_, p.detail = p.selected()
 	case key.Matches(msg, k.Sort):

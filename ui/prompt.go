@@ -14,12 +14,21 @@ import (
 // prompt is a modal question: a confirmation (input nil) or a line of
 // text. accept runs on yes/enter and returns the command to start.
 type prompt struct {
-	title   string
-	lines   []string
+	title string
+	lines []string
+	// code are exact changes (commands), each on a line of its own that
+	// the box widens for rather than wraps.
+	code    []string
 	input   *textinput.Model
-	choices []string // when set, a digit picks one; accept gets "1", "2"…
+	choices []choice // when set, a digit picks one; accept gets "1", "2"…
 	accept  func(m *Model, value string) tea.Cmd
 }
+
+// choice is one option of a prompt, with its exact change if any.
+type choice struct{ text, code string }
+
+// proseWidth is where a prompt's text wraps.
+const proseWidth = 74
 
 func confirm(title string, lines []string, accept func(m *Model, value string) tea.Cmd) *prompt {
 	return &prompt{title: title, lines: lines, accept: accept}
@@ -78,14 +87,21 @@ func (p *prompt) update(msg tea.Msg) tea.Cmd {
 
 func (p *prompt) view(m *Model, w, h int) string {
 	st := &m.styles
+	inner := w - 6 // the box keeps a column each side, then border and padding
 	var b strings.Builder
 	b.WriteString(st.Bold.Render(p.title))
 	for _, l := range p.lines {
-		b.WriteString("\n" + l)
+		b.WriteString("\n" + lipgloss.Wrap(l, min(inner, proseWidth), " "))
+	}
+	for _, c := range p.code {
+		b.WriteString("\n  " + st.Key.Render(hang(c, inner-2, "  ")))
 	}
 	b.WriteString("\n\n")
 	for i, c := range p.choices {
-		text := strings.ReplaceAll(lipgloss.Wrap(c, min(w-12, 68), " "), "\n", "\n   ")
+		text := hang(c.text, min(inner, proseWidth)-3, "   ")
+		if c.code != "" {
+			text += "\n   " + st.Key.Render(hang(c.code, inner-3, "   "))
+		}
 		fmt.Fprintf(&b, "%s  %s\n\n", st.Key.Render(strconv.Itoa(i+1)), text)
 	}
 	switch {
@@ -97,6 +113,11 @@ func (p *prompt) view(m *Model, w, h int) string {
 	default:
 		b.WriteString(st.Key.Render("y") + " yes · " + st.Key.Render("n") + " no")
 	}
-	box := st.Box.Width(min(lipgloss.Width(b.String())+4, w, 78)).Render(b.String())
+	box := st.Box.Width(min(lipgloss.Width(b.String())+4, w-2)).Render(b.String())
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// hang wraps s to width, indenting the lines after the first by indent.
+func hang(s string, width int, indent string) string {
+	return strings.ReplaceAll(lipgloss.Wrap(s, max(width, 10), " "), "\n", "\n"+indent)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"charm.land/bubbles/v2/key"
@@ -103,11 +104,14 @@ func (m *Model) confirmFix(apply bool) {
 		m.setStatus("no default-route fix is applied; F shows the fixes", false)
 	case !apply:
 		m.prompt = confirm("Revert the default-route fix?", revertLines(applied), m.fixCommand(applied.ID, false))
+		m.prompt.code = applied.Undo
 	case len(f.Fixes) == 0:
 		m.setStatus("the default-route check offers no fix: "+f.Explanation, true)
 	case len(f.Fixes) == 1:
-		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This will " + f.Fixes[0].Summary + "."},
-			m.fixCommand(f.Fixes[0].ID, true))
+		fx := f.Fixes[0]
+		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This will " + fx.Summary + changeLead(fx)},
+			m.fixCommand(fx.ID, true))
+		m.prompt.code = nonEmpty(fx.Change)
 	default:
 		m.prompt = m.chooseFix(f)
 	}
@@ -117,9 +121,9 @@ func (m *Model) confirmFix(apply bool) {
 // applies one.
 func (m *Model) chooseFix(f state.Finding) *prompt {
 	ids := make([]string, len(f.Fixes))
-	choices := make([]string, len(f.Fixes))
+	choices := make([]choice, len(f.Fixes))
 	for i, fx := range f.Fixes {
-		ids[i], choices[i] = fx.ID, fx.Summary
+		ids[i], choices[i] = fx.ID, choice{text: fx.Summary, code: fx.Change}
 	}
 	return &prompt{title: "Fix the default route", lines: []string{f.Explanation}, choices: choices,
 		accept: func(m *Model, v string) tea.Cmd {
@@ -131,8 +135,25 @@ func (m *Model) chooseFix(f state.Finding) *prompt {
 		}}
 }
 
+// changeLead ends the sentence that introduces a fix's exact change.
+func changeLead(fx state.Fix) string {
+	if fx.Change == "" {
+		return "."
+	}
+	return ", with:"
+}
+
+func nonEmpty(s ...string) []string {
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
+}
+
+// revertLines introduce what a revert will do: the exact commands when
+// the node says (prompt code lines), else the changes it made.
 func revertLines(fx state.Fix) []string {
 	lines := []string{"In force: " + fx.Summary}
+	if len(fx.Undo) > 0 {
+		return append(lines, "", "This undoes it with:")
+	}
 	if len(fx.Changes) > 0 {
 		lines = append(lines, "", "This undoes:")
 	}
@@ -179,6 +200,44 @@ func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// tableKeys are the keys every table panel takes alike: typing into its
+// open filter, moving the cursor, / to filter, esc to clear the filter.
+type tableKeys struct {
+	filter    *filter
+	list      *list
+	n, height int    // rows, and rows on screen
+	rebuild   func() // the filter text changed
+	moved     func() // the cursor moved; may be nil
+}
+
+// tableKey handles msg if it is one of t's keys, and reports whether it
+// was.
+func (m *Model) tableKey(msg tea.KeyPressMsg, t tableKeys) (tea.Cmd, bool) {
+	if t.filter.active {
+		changed, cmd := t.filter.key(msg)
+		if changed {
+			t.rebuild()
+		}
+		return cmd, true
+	}
+	if m.moveKey(msg, t.list, t.n, t.height) {
+		if t.moved != nil {
+			t.moved()
+		}
+		return nil, true
+	}
+	switch {
+	case key.Matches(msg, m.keys.Filter):
+		return t.filter.open(), true
+	case key.Matches(msg, m.keys.Back):
+		if t.filter.clear() {
+			t.rebuild()
+		}
+		return nil, true
+	}
+	return nil, false
 }
 
 // moveKey applies the shared movement keys to l; it reports whether msg

@@ -156,7 +156,7 @@ func TestLabEnrollment(t *testing.T) {
 	// Once its route to the network uses its own re6st address, it does
 	// not need enrolling any more (status 1).
 	h3 := lab.Host("h3")
-	h3.Run(t, "ip", "-6", "addr", "add", m3.id.Addr.String()+"/128", "dev", "lo")
+	h3.Run(t, "ip", "-6", "addr", "add", m3.id.Addr.String()+"/128", "dev", "lo", "nodad")
 	h3.Run(t, "ip", "-6", "route", "add", m3.id.CA.Prefix.String(), "dev", "eth0", "src", m3.id.Addr.String())
 	isNeeded := h3.Command(context.Background(), confBin, "--registry", url, "--is-needed")
 	if out, err := isNeeded.CombinedOutput(); err == nil || isNeeded.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "re6st-conf:") {

@@ -25,6 +25,7 @@ func demoCmd(ctx context.Context, args []string) error {
 	nodes := fs.Int("nodes", 4, "number of nodes (hosts h1..hN; the registry runs beside h1's node)")
 	check := fs.Bool("check", false, "no dashboard: wait until every node reaches every other, print it, and remove the network")
 	show := fs.Int("show", 2, "the node the dashboard shows (h1 is the registry's node)")
+	conflict := fs.Bool("conflict", true, "set up the classic default-route conflict: h1's node is a gateway (--gateway) and every host has its own default route on the underlay")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func demoCmd(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Printf("building a re6st network of %d nodes in network namespaces...\n", *nodes)
-	d, err := demo.Start(ctx, demo.Config{Nodes: *nodes, Bin: findBinary, Log: slog.New(slog.DiscardHandler)})
+	d, err := demo.Start(ctx, demo.Config{Nodes: *nodes, Conflict: *conflict, Bin: findBinary, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}

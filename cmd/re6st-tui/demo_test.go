@@ -42,7 +42,7 @@ func TestLabDemoCheck(t *testing.T) {
 
 // buildCommands builds re6st-tui and the commands the demo runs into one
 // directory, as `go install ./cmd/...` would, and returns it.
-func buildCommands(t *testing.T) string {
+func buildCommands(t testing.TB) string {
 	t.Helper()
 	bin := t.TempDir()
 	for _, cmd := range []string{"re6st-tui", "re6st-registry", "re6st-conf", "re6stnet"} {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,9 @@ func TestStatusJSON(t *testing.T) {
 	if got.Identity != want.Identity || len(got.Kernel) != len(want.Kernel) || len(got.Tunnels) != len(want.Tunnels) {
 		t.Fatalf("round trip lost data: identity %+v, %d kernel routes", got.Identity, len(got.Kernel))
 	}
+	if !reflect.DeepEqual(got.Findings, want.Findings) || !strings.Contains(buf.String(), `"change": "ip -6 route add default via`) {
+		t.Fatalf("findings lost: %+v", got.Findings)
+	}
 }
 
 func TestStatusSummary(t *testing.T) {
@@ -33,8 +38,19 @@ func TestStatusSummary(t *testing.T) {
 	if err := writeSummary(&buf, fake.Typical(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "tunnels 8 up of 8") {
-		t.Fatalf("summary: %s", buf.String())
+	for _, want := range []string{"tunnels 8 up of 8", "fail Default route: eth0 ignores router advertisements"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Fatalf("summary lacks %q: %s", want, buf.String())
+		}
+	}
+	eng := fake.New(fake.Typical(time.Now()))
+	if err := eng.ApplyFix(context.Background(), "accept-ra-2:eth0"); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	writeSummary(&buf, eng.Snapshot())
+	if want := "fix accept-ra-2:eth0 in force: set net.ipv6.conf.eth0.accept_ra=2"; !strings.Contains(buf.String(), want) {
+		t.Fatalf("summary lacks %q: %s", want, buf.String())
 	}
 }
 

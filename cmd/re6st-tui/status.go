@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"re6st-tui/node/state"
@@ -53,8 +54,21 @@ func writeSummary(w io.Writer, st state.State) error {
 			up++
 		}
 	}
-	_, err := fmt.Fprintf(w, "%s %s (%s)\nstatus %s %s\ntunnels %d up of %d, %d babel routes, %d kernel routes\n",
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s)\nstatus %s %s\ntunnels %d up of %d, %d babel routes, %d kernel routes\n",
 		st.Identity.Prefix, st.Identity.Address, st.Identity.Network, st.Status.Phase, st.Status.Reason,
 		up, len(st.Tunnels), len(st.Routes), len(st.Kernel))
+	// What the doctor found wrong, and the fixes in force: the rest is
+	// in status --json and re6st-tui doctor.
+	for _, f := range st.Findings {
+		switch f.Status {
+		case state.CheckWarn, state.CheckFail, state.CheckError:
+			fmt.Fprintf(&b, "%s %s: %s\n", f.Status, f.Title, f.Explanation)
+		}
+		if fx, ok := f.Applied(); ok {
+			fmt.Fprintf(&b, "fix %s in force: %s\n", fx.ID, fx.Summary)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -17,7 +17,7 @@ import (
 // tmuxScreen drives the real binary in a detached tmux session: keys in,
 // screen text out, as a person would see it.
 type tmuxScreen struct {
-	t       *testing.T
+	t       testing.TB
 	session string
 }
 
@@ -55,6 +55,12 @@ func (s *tmuxScreen) wantWithin(d time.Duration, texts ...string) {
 		}
 		return nil
 	})
+}
+
+// screen is what the pane shows now.
+func (s *tmuxScreen) screen() string {
+	s.t.Helper()
+	return s.tmux("capture-pane", "-p", "-t", s.session)
 }
 
 func (s *tmuxScreen) alive() bool {
@@ -112,7 +118,7 @@ func TestTmuxFakeDashboard(t *testing.T) {
 	s.keys("1")
 	s.want("fix in effect: set net.ipv6.conf.eth0.accept_ra=2")
 	s.keys("U")
-	s.want("This undoes:")
+	s.want("This undoes it with:", "sysctl -w net.ipv6.conf.eth0.accept_ra=1")
 	s.keys("y")
 	s.want("F fix · U revert")
 	s.keys("5", "Enter")

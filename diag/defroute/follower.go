@@ -97,6 +97,21 @@ func Start(ctx context.Context, k Kernel, cfg Config) (*Follower, error) {
 	return f, nil
 }
 
+// Plan returns the route Start would install now given the kernel's
+// routes, so that the exact change can be shown before it is made; false
+// when re6st has no default route yet (Start then waits for one).
+func Plan(routes []system.Route, cfg Config) (system.Route, bool) {
+	f := &Follower{net: cfg.Network.Masked(), metric: cfg.Metric}
+	if f.metric == 0 {
+		f.metric = pickMetric(routes)
+	}
+	gw, ok := f.gateway(routes)
+	if !ok {
+		return system.Route{}, false
+	}
+	return f.want(gw), true
+}
+
 // pickMetric returns a metric below every other unqualified default route.
 func pickMetric(routes []system.Route) int {
 	m := 1024 // the kernel's default for IPv6 routes
@@ -238,6 +253,24 @@ func (f *Follower) Changes() []diag.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]diag.Change(nil), f.changes...)
+}
+
+// Undo is what Revert would do now, as `ip` commands: delete our route,
+// put back the one it displaced.
+func (f *Follower) Undo() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return nil
+	}
+	var out []string
+	if f.installed != nil {
+		out = append(out, "ip -6 route del "+f.installed.String())
+	}
+	if f.displaced != nil && f.touched {
+		out = append(out, "ip -6 route add "+f.displaced.String())
+	}
+	return out
 }
 
 // Revert stops following, deletes our route and puts back the route it

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"re6st-tui/diag/system"
+	"re6st-tui/diag/system/systemtest"
 )
 
 var (
@@ -30,7 +32,7 @@ func ours(via, dev string, metric int) string {
 }
 
 // waitTable polls the fake until it prints want.
-func waitTable(t *testing.T, k *fakeKernel, want string) {
+func waitTable(t *testing.T, k *systemtest.Fake, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for k.String() != want {
@@ -41,7 +43,7 @@ func waitTable(t *testing.T, k *fakeKernel, want string) {
 	}
 }
 
-// lines is a table as fakeKernel.String prints it.
+// lines is a table as systemtest.Fake.String prints it.
 func lines(l ...string) string {
 	sort.Strings(l)
 	return strings.Join(l, "\n")
@@ -49,25 +51,34 @@ func lines(l ...string) string {
 
 func TestFollowerInstallsFollowsAndReverts(t *testing.T) {
 	ra, r1 := raDefault(), re6stDefault("fe80::a", "re6stnet1")
-	k := newFakeKernel(ra, r1)
+	k := systemtest.New(ra, r1)
 	before := k.String()
+	routes, _ := k.Routes()
+	plan, ok := Plan(routes, Config{Network: network})
+	if !ok || plan.String() != ours("fe80::a", "re6stnet1", 1023) {
+		t.Fatalf("plan %v %v", plan, ok)
+	}
 	f, err := Start(context.Background(), k, Config{Network: network})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1023), r1.String(), ra.String()))
+	// What is shown before is what is installed.
+	waitTable(t, k, lines(plan.String(), r1.String(), ra.String()))
+	if got := f.Undo(); !slices.Equal(got, []string{"ip -6 route del " + plan.String()}) {
+		t.Errorf("undo %q", got)
+	}
 
 	t.Run("follows-next-hop", func(t *testing.T) {
 		r2 := re6stDefault("fe80::b", "re6stnet2")
-		k.set([]system.Route{r2}, r1)
+		k.Set([]system.Route{r2}, r1)
 		waitTable(t, k, lines(ours("fe80::b", "re6stnet2", 1023), r2.String(), ra.String()))
 	})
 	t.Run("goes-away-without-re6st-default", func(t *testing.T) {
-		k.set(nil, re6stDefault("fe80::b", "re6stnet2"))
+		k.Set(nil, re6stDefault("fe80::b", "re6stnet2"))
 		waitTable(t, k, ra.String())
 	})
 	t.Run("comes-back", func(t *testing.T) {
-		k.set([]system.Route{r1})
+		k.Set([]system.Route{r1})
 		waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1023), r1.String(), ra.String()))
 	})
 	if err := f.Revert(context.Background()); err != nil {
@@ -90,7 +101,7 @@ func TestFollowerInstallsFollowsAndReverts(t *testing.T) {
 
 func TestFollowerRestoresDisplacedRoute(t *testing.T) {
 	low := system.Route{Dst: anyDst, Via: netip.MustParseAddr("2001:db8:ff00::1"), Dev: "eth0", Table: 254, Metric: 1, Proto: 3, Type: 1}
-	k := newFakeKernel(low, re6stDefault("fe80::a", "re6stnet1"))
+	k := systemtest.New(low, re6stDefault("fe80::a", "re6stnet1"))
 	before := k.String()
 	f, err := Start(context.Background(), k, Config{Network: network})
 	if err != nil {
@@ -101,31 +112,43 @@ func TestFollowerRestoresDisplacedRoute(t *testing.T) {
 	}
 	// Without a re6st default, the displaced route must come back at once:
 	// the host keeps a default route.
-	k.set(nil, re6stDefault("fe80::a", "re6stnet1"))
+	k.Set(nil, re6stDefault("fe80::a", "re6stnet1"))
 	waitTable(t, k, low.String())
-	k.set([]system.Route{re6stDefault("fe80::a", "re6stnet1")})
+	k.Set([]system.Route{re6stDefault("fe80::a", "re6stnet1")})
 	waitTable(t, k, lines(ours("fe80::a", "re6stnet1", 1), re6stDefault("fe80::a", "re6stnet1").String()))
+	if got, want := f.Undo(), []string{"ip -6 route del " + ours("fe80::a", "re6stnet1", 1), "ip -6 route add " + low.String()}; !slices.Equal(got, want) {
+		t.Errorf("undo %q, want %q", got, want)
+	}
 	if err := f.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.String(); got != before {
 		t.Fatalf("after revert\n%s\nwant\n%s", got, before)
 	}
+	if got := f.Undo(); got != nil {
+		t.Errorf("undo after revert %q", got)
+	}
 }
 
 func TestFollowerLeavesForeignRouteAloneWithoutRe6st(t *testing.T) {
 	ra := raDefault()
-	k := newFakeKernel(ra)
+	k := systemtest.New(ra)
 	f, err := Start(context.Background(), k, Config{Network: network, Metric: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.set(nil) // any event
+	k.Set(nil) // any event
 	if err := f.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.String(); got != ra.String() || len(f.Changes()) != 0 {
 		t.Fatalf("table %s, changes %v", got, f.Changes())
+	}
+}
+
+func TestPlanWithoutRe6stDefault(t *testing.T) {
+	if r, ok := Plan([]system.Route{raDefault()}, Config{Network: network}); ok {
+		t.Fatalf("planned %v without a re6st default", r)
 	}
 }
 
@@ -154,7 +177,7 @@ func TestStartRejectsBadNetwork(t *testing.T) {
 		if p != "" {
 			pfx = netip.MustParsePrefix(p)
 		}
-		if _, err := Start(context.Background(), newFakeKernel(), Config{Network: pfx}); err == nil {
+		if _, err := Start(context.Background(), systemtest.New(), Config{Network: pfx}); err == nil {
 			t.Errorf("%q accepted", p)
 		}
 	}

@@ -28,7 +28,7 @@ func TestLabFixFollowsRe6stNextHop(t *testing.T) {
 	l := netlab.New(t, netlab.Config{Hosts: 4})
 	h1, foreign, nh1, nh2 := l.Host("h1"), l.Host("h2").IPv6.String(), l.Host("h3").IPv6.String(), l.Host("h4").IPv6.String()
 	const internet, overlay = "2001:db8:ffff::1", "2001:db8:42:1::1"
-	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo")
+	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo", "nodad")
 	h1.Run(t, "ip", "-6", "route", "add", "default", "via", foreign, "dev", "eth0")
 	h1.Run(t, "ip", "-6", "route", "add", "default", "from", network.String(), "via", nh1, "dev", "eth0", "proto", "babel")
 	table := func() string { return h1.Run(t, "ip", "-6", "route", "show", "table", "all") }

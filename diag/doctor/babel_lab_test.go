@@ -42,7 +42,7 @@ func TestLabDefaultRouteFollowsBabel(t *testing.T) {
 		gateways[g.LinkLocal.String()] = startBabeld(t, g, "redistribute local deny",
 			"redistribute ip ::/0 eq 0 src-prefix "+network.String(), "redistribute deny")
 	}
-	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo")
+	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo", "nodad")
 	h1.Run(t, "ip", "-6", "route", "add", "default", "via", isp.IPv6.String(), "dev", "eth0")
 	startBabeld(t, h1, "redistribute local deny", "redistribute deny")
 

@@ -3,9 +3,11 @@ package doctor
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,7 +80,10 @@ type Node struct {
 // FixInfo names a fix offered by a result.
 type FixInfo struct {
 	ID      string `json:"id"`
-	Summary string `json:"summary"`
+	Summary string `json:"summary"` // what it does, for a person
+	// Change is the exact change, as the command that would make it
+	// (`ip -6 route add …`, `sysctl -w …`), shown before it is applied.
+	Change string `json:"change,omitempty"`
 }
 
 // Fix changes the system to cure what a check found.
@@ -93,6 +98,9 @@ type Applied interface {
 	// Changes lists what was changed so far (a fix that follows the system,
 	// like the re6st default route, keeps adding to it).
 	Changes() []diag.Change
+	// Undo is what Revert would do now, as the commands that would do it,
+	// shown before a revert; empty once reverted.
+	Undo() []string
 	// Revert undoes every change; it is idempotent.
 	Revert(ctx context.Context) error
 }
@@ -197,12 +205,56 @@ func (d *Doctor) run(ctx context.Context, c check) Result {
 
 // RunAll runs every check, in order, and returns the report.
 func (d *Doctor) RunAll(ctx context.Context) Report {
-	d.init()
-	rep := Report{Schema: SchemaVersion, Time: d.Now().UTC()}
-	for _, c := range checks {
-		rep.add(d.run(ctx, c))
+	rep := Report{Schema: SchemaVersion, Time: d.now().UTC()}
+	for _, r := range d.RunChecks(ctx, IDs()...) {
+		rep.add(r)
 	}
 	return rep
+}
+
+// RunChecks runs the checks named by ids (unknown ids are ignored) in
+// report order. A fix offered by several of them is listed only under the
+// first, so each fix has one place to be applied from; run checks that
+// share fixes together.
+func (d *Doctor) RunChecks(ctx context.Context, ids ...string) []Result {
+	d.init()
+	var out []Result
+	offeredBy := map[string]string{} // fix id → title of the check listing it
+	for _, c := range checks {
+		if !slices.Contains(ids, c.id) {
+			continue
+		}
+		r := d.run(ctx, c)
+		r.dedupe(offeredBy)
+		out = append(out, r)
+	}
+	return out
+}
+
+// dedupe drops the fixes an earlier check already offers, saying where
+// they are, and records its own.
+func (r *Result) dedupe(offeredBy map[string]string) {
+	keep := r.fixes[:0]
+	r.Fixes = r.Fixes[:0]
+	for _, f := range r.fixes {
+		id := f.Info().ID
+		if by, ok := offeredBy[id]; ok {
+			r.Details = append(r.Details, fmt.Sprintf("fix %s: offered under %q", id, by))
+			continue
+		}
+		offeredBy[id] = r.Title
+		keep = append(keep, f)
+		r.Fixes = append(r.Fixes, f.Info())
+	}
+	r.fixes = keep
+	if len(r.Fixes) == 0 {
+		r.Fixes = nil
+	}
+}
+
+func (d *Doctor) now() time.Time {
+	d.init()
+	return d.Now()
 }
 
 func result(s Status, summary string, details ...string) Result {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"re6st-tui/diag/system/systemtest"
 )
 
 func readTestdata(t testing.TB, name string) string {
@@ -34,7 +36,7 @@ func TestFirewall(t *testing.T) {
 		{"nothing-installed", map[string]string{}, Skip, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runCheck(t, &Doctor{Sys: newFakeSys(), Exec: fakeRunner{tt.out}, Node: node}, "firewall")
+			r := runCheck(t, &Doctor{Sys: systemtest.New(), Exec: fakeRunner{tt.out}, Node: node}, "firewall")
 			if r.Status != tt.status {
 				t.Fatalf("got %s: %s", r.Status, r.Summary)
 			}

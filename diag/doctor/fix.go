@@ -10,6 +10,7 @@ import (
 
 	"re6st-tui/diag"
 	"re6st-tui/diag/defroute"
+	"re6st-tui/diag/system"
 )
 
 // sysctlFix sets one sysctl and remembers the old value.
@@ -21,7 +22,9 @@ type sysctlFix struct {
 	now         func() time.Time
 }
 
-func (f *sysctlFix) Info() FixInfo { return FixInfo{ID: f.id, Summary: f.summary} }
+func (f *sysctlFix) Info() FixInfo {
+	return FixInfo{ID: f.id, Summary: f.summary, Change: "sysctl -w " + f.key + "=" + f.value}
+}
 
 func (f *sysctlFix) Apply(ctx context.Context) (Applied, error) {
 	old, err := f.sys.Sysctl(f.key)
@@ -52,6 +55,15 @@ func (a *sysctlApplied) Changes() []diag.Change {
 		out = append(out, *a.reverted)
 	}
 	return out
+}
+
+func (a *sysctlApplied) Undo() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reverted != nil {
+		return nil
+	}
+	return []string{"sysctl -w " + a.fix.key + "=" + a.change.Before}
 }
 
 func (a *sysctlApplied) Revert(ctx context.Context) error {
@@ -86,15 +98,26 @@ func (d *Doctor) acceptRA2(iface string) Fix {
 type re6stDefaultFix struct {
 	sys     System
 	network netip.Prefix
+	plan    system.Route // the route Apply installs, were it applied now
 	log     *slog.Logger
 }
 
 // Re6stDefaultFixID is the id of the fix that makes re6st the default route.
 const Re6stDefaultFixID = "re6st-default"
 
+func (d *Doctor) re6stDefault(network netip.Prefix, routes []system.Route) (Fix, bool) {
+	plan, ok := defroute.Plan(routes, defroute.Config{Network: network})
+	if !ok {
+		return nil, false
+	}
+	return &re6stDefaultFix{sys: d.Sys, network: network, plan: plan, log: d.Log}, true
+}
+
+// Info names the exact route, so that a person sees the change before it
+// is made.
 func (f *re6stDefaultFix) Info() FixInfo {
-	return FixInfo{ID: Re6stDefaultFixID, Summary: fmt.Sprintf(
-		"route all traffic through re6st: copy re6st's default from %v as a plain default route with a lower metric, following its next hop", f.network)}
+	return FixInfo{ID: Re6stDefaultFixID, Summary: "route all traffic through re6st, following re6st's next hop as it changes",
+		Change: "ip -6 route add " + f.plan.String()}
 }
 
 func (f *re6stDefaultFix) Apply(ctx context.Context) (Applied, error) {

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"re6st-tui/diag/system/systemtest"
 )
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -72,7 +74,7 @@ func (rt registryRT) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func identityDoctor(ca, cert *x509.Certificate, rt registryRT, now time.Time, pin string) *Doctor {
 	return &Doctor{
-		Sys: newFakeSys(), Exec: fakeRunner{},
+		Sys: systemtest.New(), Exec: fakeRunner{},
 		Now: func() time.Time { return now },
 		Node: Node{
 			Registry: "http://registry.example/", HTTP: &http.Client{Transport: rt},

@@ -68,7 +68,7 @@ func defaultRouteConflict(t *testing.T, foreignKind string) {
 	h1, router := l.Host("h1"), l.Host("h2")
 	nh1, nh2 := l.Host("h3").IPv6.String(), l.Host("h4").IPv6.String()
 	const internet, overlay = "2001:db8:ffff::1", "2001:db8:42:1::1"
-	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo")
+	h1.Run(t, "ip", "-6", "addr", "add", overlay+"/64", "dev", "lo", "nodad")
 	h1.Run(t, "ip", "-6", "route", "add", "default", "from", network.String(), "via", nh1, "dev", "eth0", "proto", "babel")
 	d := labDoctor(t, h1, Node{Network: network})
 	expect(t, runCheck(t, d, "default-route"), OK) // re6st's is the only default

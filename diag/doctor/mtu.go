@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 
 	"re6st-tui/diag/pmtu"
 )
@@ -16,6 +18,10 @@ func checkPathMTU(ctx context.Context, d *Doctor) Result {
 		return result(Skip, "no overlay address to measure the path MTU to")
 	}
 	r, err := d.Sys.RouteGet(dst, d.Node.Addr)
+	if errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
+		// A node that has just started has no route over the overlay yet.
+		return result(Skip, fmt.Sprintf("no route to %v yet: measured once the overlay reaches it", dst))
+	}
 	if err != nil {
 		return result(Error, err.Error())
 	}

@@ -27,13 +27,11 @@ func splitNmcli(line string) []string {
 	return append(out, cur.String())
 }
 
-// isRe6stIface reports whether name is one of the node's interfaces, or
-// looks like re6st's when the node gave none.
+// isRe6stIface reports whether name is one of the node's interfaces or
+// one of re6st's taps, which are all named re6stnet… (a server's tap
+// exists before any tunnel uses it).
 func (d *Doctor) isRe6stIface(name string) bool {
-	if len(d.Node.Interfaces) > 0 {
-		return slices.Contains(d.Node.Interfaces, name) && name != "lo"
-	}
-	return strings.HasPrefix(name, "re6stnet")
+	return name != "lo" && (slices.Contains(d.Node.Interfaces, name) || strings.HasPrefix(name, "re6stnet"))
 }
 
 func checkNetworkManager(ctx context.Context, d *Doctor) Result {

@@ -8,13 +8,14 @@ import (
 
 	"re6st-tui/diag/pmtu"
 	"re6st-tui/diag/system"
+	"re6st-tui/diag/system/systemtest"
 )
 
 func TestPathMTU(t *testing.T) {
 	target := netip.MustParseAddr("2001:db8:42:9::1")
-	sys := newFakeSys()
-	sys.links = []system.Link{{Name: "re6stnet1", MTU: 1500}}
-	sys.get[target] = system.Route{Dev: "re6stnet1"}
+	sys := systemtest.New()
+	sys.LinkList = []system.Link{{Name: "re6stnet1", MTU: 1500}}
+	sys.Get[target] = system.Route{Dev: "re6stnet1"}
 	for _, tt := range []struct {
 		name string
 		res  pmtu.Result
@@ -43,6 +44,11 @@ func TestPathMTU(t *testing.T) {
 	if r := runCheck(t, &Doctor{Sys: sys}, "path-mtu"); r.Status != Skip {
 		t.Errorf("no target: got %s", r.Status)
 	}
+	// A node that has just started has no route over the overlay yet.
+	other := netip.MustParseAddr("2001:db8:42:a::1")
+	if r := runCheck(t, &Doctor{Sys: sys, Node: Node{MTUTarget: other}}, "path-mtu"); r.Status != Skip {
+		t.Errorf("no route yet: got %s", r.Status)
+	}
 }
 
 func TestNetworkManager(t *testing.T) {
@@ -58,7 +64,7 @@ func TestNetworkManager(t *testing.T) {
 		{"leaves-alone", map[string]string{general: "running\n", devices: "eth0:ethernet:connected\nre6stnet1:tun:unmanaged\n"}, OK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if r := runCheck(t, &Doctor{Sys: newFakeSys(), Exec: fakeRunner{tt.out}}, "networkmanager"); r.Status != tt.want {
+			if r := runCheck(t, &Doctor{Sys: systemtest.New(), Exec: fakeRunner{tt.out}}, "networkmanager"); r.Status != tt.want {
 				t.Fatalf("got %s", r.Status)
 			}
 		})

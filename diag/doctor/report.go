@@ -67,6 +67,9 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 		for _, f := range c.Fixes {
 			fmt.Fprintf(&b, "       fix %s: %s\n", f.ID, f.Summary)
+			if f.Change != "" {
+				fmt.Fprintf(&b, "           %s\n", f.Change)
+			}
 		}
 	}
 	c := r.Counts

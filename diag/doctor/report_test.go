@@ -35,8 +35,8 @@ func goldenDoctor(t *testing.T) *Doctor {
 	remote := netip.MustParseAddr("2001:db8:ff00::12")
 	target := netip.MustParseAddr("2001:db8:42:9::1")
 	sys := uplinkSys(ra("eth0"), re6st("fe80::a"))
-	sys.get[remote] = system.Route{Dev: "re6stnet1"}
-	sys.get[target] = system.Route{Dev: "re6stnet1"}
+	sys.Get[remote] = system.Route{Dev: "re6stnet1"}
+	sys.Get[target] = system.Route{Dev: "re6stnet1"}
 	return &Doctor{
 		Sys:  sys,
 		Exec: fakeRunner{map[string]string{"nft -j list ruleset": readTestdata(t, "nft-drops.json")}},

@@ -61,10 +61,12 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 		// default there would loop traffic back into the overlay.
 		return result(OK, "this node is a re6st gateway: its own default route is the one it exports", details...)
 	}
-	fix := &re6stDefaultFix{sys: d.Sys, network: network, log: d.Log}
+	fix, planned := d.re6stDefault(network, routes)
 	if len(plain) == 0 {
 		r := result(OK, fmt.Sprintf("only traffic from %v uses re6st's gateway %v; there is no other default route", network, gw.Via), details...)
-		r.offer(fix)
+		if planned {
+			r.offer(fix)
+		}
 		return r
 	}
 	if best := plain[0]; best.Via == gw.Via && best.Dev == gw.Dev {
@@ -73,7 +75,9 @@ func checkDefaultRoute(ctx context.Context, d *Doctor) Result {
 	best := plain[0]
 	r := result(Warn, fmt.Sprintf("default route via %v dev %s (%s) takes all traffic not from %v; re6st's goes via %v dev %s",
 		best.Via, best.Dev, protoName(best.Proto), network, gw.Via, gw.Dev), details...)
-	r.offer(fix)
+	if planned {
+		r.offer(fix)
+	}
 	if best.Proto == system.ProtoRA && best.Dev != "" {
 		if v, err := d.Sys.Sysctl("net.ipv6.conf." + best.Dev + ".accept_ra"); err == nil && v == "1" && d.forwarding() {
 			r.offer(d.acceptRA2(best.Dev))
@@ -107,6 +111,14 @@ func uplinks(routes []system.Route) map[string]bool {
 	return up
 }
 
+// hasPlainDefault reports whether the main table has a default route
+// for every source.
+func hasPlainDefault(routes []system.Route) bool {
+	return slices.ContainsFunc(routes, func(r system.Route) bool {
+		return r.IsDefault() && !r.HasSrc() && r.Table == system.TableMain && r.Type == system.TypeUnicast
+	})
+}
+
 func checkForwarding(ctx context.Context, d *Doctor) Result {
 	all, err := d.Sys.Sysctl("net.ipv6.conf.all.forwarding")
 	if err != nil {
@@ -121,7 +133,7 @@ func checkForwarding(ctx context.Context, d *Doctor) Result {
 		return result(Error, err.Error())
 	}
 	up := uplinks(routes)
-	if len(up) == 0 {
+	if len(up) == 0 && !hasPlainDefault(routes) {
 		// No default route at all: maybe the RA one already expired, so
 		// every interface that could have learned it is a suspect.
 		for _, l := range links {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"re6st-tui/diag/system"
+	"re6st-tui/diag/system/systemtest"
 )
 
 var (
@@ -43,14 +44,14 @@ func runCheck(t *testing.T, d *Doctor, id string) Result {
 	return r
 }
 
-func uplinkSys(rs ...system.Route) *fakeSys {
-	s := newFakeSys(rs...)
-	s.links = []system.Link{{Name: "lo", MTU: 65536, Up: true}, {Name: "eth0", MTU: 1500, Up: true}, {Name: "re6stnet1", MTU: 1500, Up: true}}
+func uplinkSys(rs ...system.Route) *systemtest.Fake {
+	s := systemtest.New(rs...)
+	s.LinkList = []system.Link{{Name: "lo", MTU: 65536, Up: true}, {Name: "eth0", MTU: 1500, Up: true}, {Name: "re6stnet1", MTU: 1500, Up: true}}
 	for k, v := range map[string]string{
 		"net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.eth0.forwarding": "1", "net.ipv6.conf.eth0.accept_ra": "1",
 		"net.ipv6.conf.re6stnet1.forwarding": "1", "net.ipv6.conf.re6stnet1.accept_ra": "0",
 	} {
-		s.sysctl[k] = v
+		s.SetSysctl(k, v)
 	}
 	return s
 }
@@ -84,7 +85,7 @@ func TestDefaultRoute(t *testing.T) {
 func TestDefaultRouteFixAndRevert(t *testing.T) {
 	sys := uplinkSys(ra("eth0"), re6st("fe80::a"))
 	d := &Doctor{Sys: sys, Node: Node{Network: network}}
-	before := sys.table()
+	before := sys.String()
 	f, ok := runCheck(t, d, "default-route").Fix(Re6stDefaultFixID)
 	if !ok {
 		t.Fatal("no fix offered")
@@ -98,9 +99,9 @@ func TestDefaultRouteFixAndRevert(t *testing.T) {
 	}
 	sys.ReplaceRoute(re6st("fe80::b"))
 	deadline := time.Now().Add(5 * time.Second)
-	for runCheck(t, d, "default-route").Status != OK || !contains(sys.table(), "default via fe80::b dev re6stnet1 proto static metric 1023") {
+	for runCheck(t, d, "default-route").Status != OK || !contains(sys.String(), "default via fe80::b dev re6stnet1 proto static metric 1023") {
 		if time.Now().After(deadline) {
-			t.Fatalf("fix did not follow:\n%s", sys.table())
+			t.Fatalf("fix did not follow:\n%s", sys.String())
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -108,7 +109,7 @@ func TestDefaultRouteFixAndRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	sys.ReplaceRoute(re6st("fe80::a"))
-	if got := sys.table(); got != before {
+	if got := sys.String(); got != before {
 		t.Fatalf("revert left\n%s\nwant\n%s", got, before)
 	}
 	if len(a.Changes()) < 2 {
@@ -130,19 +131,22 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sys.sysctl["net.ipv6.conf.eth0.accept_ra"] != "2" {
+	if sysctl(sys, "net.ipv6.conf.eth0.accept_ra") != "2" {
 		t.Fatal("sysctl not set")
 	}
 	if r := runCheck(t, d, "forwarding"); r.Status != OK {
 		t.Fatalf("after fix: %s", r.Status)
 	}
-	if err := a.Revert(context.Background()); err != nil {
-		t.Fatal(err)
+	if got := a.Undo(); !slices.Equal(got, []string{"sysctl -w net.ipv6.conf.eth0.accept_ra=1"}) {
+		t.Errorf("undo %q", got)
 	}
 	if err := a.Revert(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if v := sys.sysctl["net.ipv6.conf.eth0.accept_ra"]; v != "1" || len(a.Changes()) != 2 {
+	if err := a.Revert(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v := sysctl(sys, "net.ipv6.conf.eth0.accept_ra"); v != "1" || len(a.Changes()) != 2 {
 		t.Fatalf("after revert accept_ra=%s changes %v", v, a.Changes())
 	}
 
@@ -152,17 +156,37 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 			t.Fatalf("got %s %v", r.Status, fixIDs(r))
 		}
 	})
+	t.Run("static-default", func(t *testing.T) {
+		// Advertisements are ignored, but the default route does not
+		// come from them: nothing will expire.
+		static := ra("eth0")
+		static.Proto = system.ProtoStatic
+		if r := runCheck(t, &Doctor{Sys: uplinkSys(static)}, "forwarding"); r.Status != OK {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
+	t.Run("server-tap", func(t *testing.T) {
+		// A server's tap is re6st's even before a tunnel uses it.
+		sys := uplinkSys()
+		sys.LinkList = append(sys.LinkList, system.Link{Name: "re6stnet-tcp", Up: true})
+		sys.SetSysctl("net.ipv6.conf.re6stnet-tcp.forwarding", "1")
+		sys.SetSysctl("net.ipv6.conf.re6stnet-tcp.accept_ra", "1")
+		d := &Doctor{Sys: sys, Node: Node{Interfaces: []string{"lo", "re6stnet1"}}}
+		if r := runCheck(t, d, "forwarding"); !slices.Equal(fixIDs(r), []string{"accept-ra-2:eth0"}) {
+			t.Fatalf("got %s %v", r.Status, fixIDs(r))
+		}
+	})
 	t.Run("static-uplink", func(t *testing.T) {
 		sys := uplinkSys()
-		sys.sysctl["net.ipv6.conf.eth0.accept_ra"] = "0"
+		sys.SetSysctl("net.ipv6.conf.eth0.accept_ra", "0")
 		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != OK {
 			t.Fatalf("got %s", r.Status)
 		}
 	})
 	t.Run("forwarding-off", func(t *testing.T) {
 		sys := uplinkSys()
-		sys.sysctl["net.ipv6.conf.all.forwarding"] = "0"
-		sys.sysctl["net.ipv6.conf.eth0.forwarding"] = "0"
+		sys.SetSysctl("net.ipv6.conf.all.forwarding", "0")
+		sys.SetSysctl("net.ipv6.conf.eth0.forwarding", "0")
 		if r := runCheck(t, &Doctor{Sys: sys}, "forwarding"); r.Status != Warn || !slices.Equal(fixIDs(r), []string{"forwarding"}) {
 			t.Fatalf("got %s %v", r.Status, fixIDs(r))
 		}
@@ -170,15 +194,15 @@ func TestForwardingAndAcceptRA(t *testing.T) {
 }
 
 func TestSubtrees(t *testing.T) {
-	sys := newFakeSys()
-	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != OK || sys.table() != "" {
-		t.Fatalf("got %s, table %q", r.Status, sys.table())
+	sys := systemtest.New()
+	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != OK || sys.String() != "" {
+		t.Fatalf("got %s, table %q", r.Status, sys.String())
 	}
-	sys.addErr = syscall.EINVAL // what a kernel without CONFIG_IPV6_SUBTREES answers
+	sys.AddErr = syscall.EINVAL // what a kernel without CONFIG_IPV6_SUBTREES answers
 	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != Fail {
 		t.Fatalf("got %s", r.Status)
 	}
-	sys.addErr = syscall.EPERM
+	sys.AddErr = syscall.EPERM
 	if r := runCheck(t, &Doctor{Sys: sys}, "subtrees"); r.Status != Error {
 		t.Fatalf("got %s", r.Status)
 	}
@@ -186,14 +210,41 @@ func TestSubtrees(t *testing.T) {
 
 func TestUnderlayLoop(t *testing.T) {
 	remote := netip.MustParseAddr("2001:db8:ff00::12")
-	sys := newFakeSys()
+	sys := systemtest.New()
 	node := Node{Interfaces: []string{"lo", "re6stnet1", "re6stnet2"}, Remotes: []Remote{{Tunnel: "re6stnet1", Addr: remote}}}
-	sys.get[remote] = system.Route{Dev: "eth0"}
+	sys.Get[remote] = system.Route{Dev: "eth0"}
 	if r := runCheck(t, &Doctor{Sys: sys, Node: node}, "underlay-loop"); r.Status != OK {
 		t.Fatalf("got %s", r.Status)
 	}
-	sys.get[remote] = system.Route{Dev: "re6stnet2"}
+	sys.Get[remote] = system.Route{Dev: "re6stnet2"}
 	if r := runCheck(t, &Doctor{Sys: sys, Node: node}, "underlay-loop"); r.Status != Fail {
 		t.Fatalf("got %s", r.Status)
+	}
+}
+
+// TestSharedFixOfferedOnce: accept_ra=2 cures both the RA default route
+// that fights re6st's and the uplink that ignores advertisements; it is
+// listed under the first check only, and under the second when the first
+// does not offer it.
+func TestSharedFixOfferedOnce(t *testing.T) {
+	offers := func(rs []Result) map[string][]string {
+		m := map[string][]string{}
+		for _, r := range rs {
+			m[r.ID] = fixIDs(r)
+		}
+		return m
+	}
+	d := &Doctor{Sys: uplinkSys(ra("eth0"), re6st("fe80::a")), Node: Node{Network: network}}
+	got := offers(d.RunChecks(context.Background(), "forwarding", "default-route"))
+	if !slices.Equal(got["default-route"], []string{"re6st-default", "accept-ra-2:eth0"}) || len(got["forwarding"]) != 0 {
+		t.Fatalf("with a conflict: %v", got)
+	}
+	d = &Doctor{Sys: uplinkSys(ra("eth0")), Node: Node{Network: network}}
+	got = offers(d.RunChecks(context.Background(), "default-route", "forwarding"))
+	if len(got["default-route"]) != 0 || !slices.Equal(got["forwarding"], []string{"accept-ra-2:eth0"}) {
+		t.Fatalf("without a re6st default: %v", got)
+	}
+	if f, ok := d.RunChecks(context.Background(), "forwarding")[0].Fix("accept-ra-2:eth0"); !ok || f == nil {
+		t.Fatal("the listed fix cannot be applied")
 	}
 }

@@ -36,6 +36,8 @@ func parseRoute(b []byte, names map[int]string) (Route, bool) {
 			r.Src = prefix(v, srcLen)
 		case unix.RTA_GATEWAY:
 			r.Via, _ = netip.AddrFromSlice(v)
+		case unix.RTA_PREFSRC:
+			r.PrefSrc, _ = netip.AddrFromSlice(v)
 		case unix.RTA_OIF:
 			if len(v) == 4 {
 				r.Dev = names[int(binary.NativeEndian.Uint32(v))]
@@ -106,6 +108,9 @@ func encodeRoute(r Route, ifindex int) []byte {
 	}
 	if r.Via.IsValid() {
 		attr(unix.RTA_GATEWAY, r.Via.AsSlice())
+	}
+	if r.PrefSrc.IsValid() {
+		attr(unix.RTA_PREFSRC, r.PrefSrc.AsSlice())
 	}
 	if ifindex > 0 {
 		attr(unix.RTA_OIF, u32(ifindex))

@@ -9,6 +9,7 @@ func TestEncodeParseRoundTrip(t *testing.T) {
 	names := map[int]string{3: "re6stnet1"}
 	for _, r := range []Route{
 		{Dst: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8:42::/48"), Via: netip.MustParseAddr("fe80::1"), Dev: "re6stnet1", Table: TableMain, Metric: 1024, Proto: ProtoBabel, Type: TypeUnicast},
+		{Dst: netip.MustParsePrefix("2001:db8:42:7::/64"), Via: netip.MustParseAddr("fe80::7"), Dev: "re6stnet1", Table: TableMain, Metric: 1024, Proto: ProtoBabel, Type: TypeUnicast, PrefSrc: netip.MustParseAddr("2001:db8:42:2::1")},
 		{Dst: netip.MustParsePrefix("::/128"), Src: netip.MustParsePrefix("::/128"), Table: TableMain, Metric: 1024, Type: TypeUnreach},
 		{Dst: netip.MustParsePrefix("2001:db8:42::/48"), Table: 100, Metric: 5, Proto: ProtoStatic, Type: TypeUnicast},
 	} {
@@ -33,6 +34,10 @@ func TestRouteString(t *testing.T) {
 	if got, want := r.String(), "default from 2001:db8:42::/48 via fe80::1 dev re6stnet1 proto babel metric 1024"; got != want {
 		t.Fatalf("got %q want %q", got, want)
 	}
+	r.PrefSrc = netip.MustParseAddr("2001:db8:42:2::1")
+	if got, want := r.String(), "default from 2001:db8:42::/48 via fe80::1 dev re6stnet1 proto babel src 2001:db8:42:2::1 metric 1024"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
 }
 
 func TestParseRejectsMalformed(t *testing.T) {
@@ -51,6 +56,7 @@ func TestParseRejectsMalformed(t *testing.T) {
 
 func FuzzParseRoute(f *testing.F) {
 	f.Add(encodeRoute(Route{Dst: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8:42::/48"), Via: netip.MustParseAddr("fe80::1"), Metric: 1024}, 2))
+	f.Add(encodeRoute(Route{Dst: netip.MustParsePrefix("2001:db8:42:7::/64"), Via: netip.MustParseAddr("fe80::7"), PrefSrc: netip.MustParseAddr("2001:db8:42:2::1"), Metric: 1024}, 2))
 	f.Add([]byte{10, 0, 0, 0, 254, 42, 0, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if r, ok := parseRoute(b, map[int]string{2: "eth0"}); ok && !r.Dst.IsValid() {

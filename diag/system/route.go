@@ -18,6 +18,9 @@ type Route struct {
 	Metric int
 	Proto  int // RTPROT_*: 3 boot, 4 static, 9 ra, 42 babel
 	Type   int // RTN_*: 1 unicast, 7 unreachable
+	// PrefSrc is the preferred source address (RTA_PREFSRC); invalid when
+	// none. It is not part of the key.
+	PrefSrc netip.Addr
 }
 
 // Well-known values of Route fields.
@@ -72,6 +75,9 @@ func (r Route) String() string {
 		fmt.Fprintf(&b, " proto %s", p)
 	} else if r.Proto != 0 {
 		fmt.Fprintf(&b, " proto %d", r.Proto)
+	}
+	if r.PrefSrc.IsValid() {
+		fmt.Fprintf(&b, " src %v", r.PrefSrc)
 	}
 	fmt.Fprintf(&b, " metric %d", r.Metric)
 	return b.String()

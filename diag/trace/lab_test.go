@@ -26,7 +26,7 @@ func overlayChain(t *testing.T, l *netlab.Lab) (src, dst netip.Addr, want []neti
 				t.Fatal(err)
 			}
 		}
-		h.Run(t, "ip", "-6", "addr", "add", ov(i)+"1/64", "dev", "lo")
+		h.Run(t, "ip", "-6", "addr", "add", ov(i)+"1/64", "dev", "lo", "nodad")
 		if i < len(hs)-1 {
 			h.Run(t, "ip", "-6", "route", "add", ov(len(hs)-1)+"/64", "via", hs[i+1].IPv6.String())
 		}

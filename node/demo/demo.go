@@ -23,6 +23,10 @@ import (
 // Network is the demo's network of namespaces.
 const Network = "2001:db8:42::/48"
 
+// Upstream is the underlay router the hosts' own default routes point to
+// with Config.Conflict; no host answers there (the demo has no Internet).
+const Upstream = "2001:db8:ff00::1"
+
 // Config says what to build.
 type Config struct {
 	Nodes int // hosts h1..hN, each running a node; the registry runs in h1
@@ -33,9 +37,17 @@ type Config struct {
 	Hello time.Duration
 	// ClientCount is the network's client_count; 0 means half the nodes.
 	ClientCount int
+	// TunnelRefresh is the network's tunnel_refresh, how often a node
+	// rotates one of its tunnels out; 0 leaves the registry's default.
+	TunnelRefresh time.Duration
 	// Gateway makes h1's node a gateway: it exports its host's default
 	// route to the network (re6stnet --gateway).
 	Gateway bool
+	// Conflict sets up the classic default-route conflict: h1's node is a
+	// gateway, and every host has its own default route on the underlay
+	// (via Upstream), which takes all traffic not from the re6st network
+	// on the hosts that also get re6st's `default from <network>`.
+	Conflict bool
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
@@ -46,6 +58,9 @@ type Config struct {
 	// Args adds options to the command line of the node on a host, by
 	// host name ("h2", "l1").
 	Args map[string][]string
+	// IPv4 makes the network carry IPv4: the registry's --ipv4, as
+	// "NETWORK/N SUBLEN" (e.g. "198.19.128.0/17 8").
+	IPv4 string
 	Log  *slog.Logger
 }
 
@@ -56,6 +71,8 @@ type Demo struct {
 	Nodes    []*Node
 	dir      string
 	regProc  *netlab.Process
+	regConf  []string // the registry's options, one a line
+	regBin   string
 	bin      func(string) (string, error)
 	gateway  bool
 	log      *slog.Logger
@@ -107,13 +124,18 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway, log: cfg.Log, args: cfg.Args}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict, log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
 			d = nil
 		}
 	}()
+	if cfg.Conflict {
+		if err := d.underlayDefaults(ctx, lab.Hosts()[:cfg.Nodes]); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
 		return nil, err
 	}
@@ -145,6 +167,17 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	return d, nil
 }
 
+// underlayDefaults gives each host a static default route on its uplink
+// ("proto static": a gateway exports no "proto boot" route, as babeld).
+func (d *Demo) underlayDefaults(ctx context.Context, hosts []*netlab.Host) error {
+	for _, h := range hosts {
+		if out, err := h.Command(ctx, "ip", "-6", "route", "add", "default", "via", Upstream, "dev", h.Iface, "proto", "static").CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: default route via %s: %w: %s", h.Name, Upstream, err, out)
+		}
+	}
+	return nil
+}
+
 func (d *Demo) write(name string, content []byte) (string, error) {
 	p := filepath.Join(d.dir, name)
 	return p, os.WriteFile(p, content, 0o600)
@@ -169,7 +202,7 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 	if out, err := exec.CommandContext(ctx, "openssl", "dhparam", "-dsaparam", "-out", dh, "2048").CombinedOutput(); err != nil {
 		return fmt.Errorf("DH parameters: %w: %s (install openssl)", err, out)
 	}
-	conf, err := d.write("re6st-registry.conf", []byte(strings.Join([]string{
+	lines := []string{
 		"port 80",
 		"db " + filepath.Join(d.dir, "registry.db"),
 		"ca " + caPath,
@@ -182,14 +215,37 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 		"logfile " + filepath.Join(d.dir, "registry.log"),
 		// The registry asks the network through the node beside it.
 		"run " + filepath.Join(d.dir, "h1", "run"),
-	}, "\n")+"\n"))
+	}
+	if cfg.IPv4 != "" {
+		lines = append(lines, "ipv4 "+cfg.IPv4)
+	}
+	if cfg.TunnelRefresh > 0 {
+		lines = append(lines, fmt.Sprintf("tunnel-refresh %d", int(cfg.TunnelRefresh.Seconds())))
+	}
+	d.regConf, d.regBin = lines, bin
+	d.Registry = "http://" + d.Lab.Host("h1").IPv4.String() + "/"
+	return d.runRegistry()
+}
+
+// runRegistry starts the registry in h1 with the options of d.regConf.
+func (d *Demo) runRegistry() error {
+	conf, err := d.write("re6st-registry.conf", []byte(strings.Join(d.regConf, "\n")+"\n"))
 	if err != nil {
 		return err
 	}
-	h1 := d.Lab.Host("h1")
-	d.Registry = "http://" + h1.IPv4.String() + "/"
-	d.regProc, err = h1.Start(bin, "@"+conf)
+	d.regProc, err = d.Lab.Host("h1").Start(d.regBin, "@"+conf)
 	return err
+}
+
+// RestartRegistry stops the registry and starts it again with more
+// options, as "tunnel-refresh 20" (a later line wins over an earlier):
+// a change of the network config makes it bump the network version.
+func (d *Demo) RestartRegistry(options ...string) error {
+	if err := d.regProc.Stop(); err != nil {
+		d.log.Debug("registry stop", "err", err)
+	}
+	d.regConf = append(d.regConf, options...)
+	return d.runRegistry()
 }
 
 // enroll gets a certificate for h with re6st-conf, retrying while the
@@ -245,12 +301,17 @@ func (d *Demo) startNode(n *Node, bin string) error {
 // call. All pairs are probed at once, round after round: first until each
 // pair has answered once, then until one round where every pair answers.
 func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.Duration, error) {
+	return d.WaitReachableAmong(ctx, d.Nodes, timeout)
+}
+
+// WaitReachableAmong is WaitReachable for some of the nodes only.
+func (d *Demo) WaitReachableAmong(ctx context.Context, nodes []*Node, timeout time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	// A node's address appears when its node has started: the probers
 	// are opened by the rounds, as soon as they can bind.
-	probers := make([]*netlab.Prober, len(d.Nodes))
+	probers := make([]*netlab.Prober, len(nodes))
 	defer func() {
 		for _, p := range probers {
 			if p != nil {
@@ -259,9 +320,9 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 		}
 	}()
 	everyPair := func() [][]netip.Addr {
-		dsts := make([][]netip.Addr, len(d.Nodes))
-		for i := range d.Nodes {
-			for j, to := range d.Nodes {
+		dsts := make([][]netip.Addr, len(nodes))
+		for i := range nodes {
+			for j, to := range nodes {
 				if i != j {
 					dsts[i] = append(dsts[i], to.ID.Addr)
 				}
@@ -271,12 +332,12 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 	}
 	pending, confirming := everyPair(), false
 	for {
-		missing := d.probeRound(ctx, probers, pending)
+		missing := probeRound(ctx, nodes, probers, pending)
 		n := 0
 		for _, m := range missing {
 			n += len(m)
 		}
-		d.log.Debug("probe round", "after", time.Since(start).Round(time.Millisecond), "unanswered", n, "confirming", confirming, "e.g.", d.pairs(missing, 3))
+		d.log.Debug("probe round", "after", time.Since(start).Round(time.Millisecond), "unanswered", n, "confirming", confirming, "e.g.", pairs(nodes, missing, 3))
 		switch {
 		case n == 0 && confirming:
 			return time.Since(start), nil
@@ -285,7 +346,7 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 			pending, confirming = everyPair(), true
 		case ctx.Err() != nil:
 			return time.Since(start), fmt.Errorf("after %v, %d pairs do not answer over the overlay, e.g. %s",
-				time.Since(start).Round(time.Millisecond), n, d.pairs(missing, 5))
+				time.Since(start).Round(time.Millisecond), n, pairs(nodes, missing, 5))
 		case confirming:
 			pending = everyPair()
 		default:
@@ -297,9 +358,9 @@ func (d *Demo) WaitReachable(ctx context.Context, timeout time.Duration) (time.D
 // probeWait is how long a round waits for answers.
 const probeWait = 500 * time.Millisecond
 
-// probeRound probes dsts[i] from node i, all nodes at once, and returns
+// probeRound probes dsts[i] from nodes[i], all nodes at once, and returns
 // the destinations that did not answer, by node.
-func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts [][]netip.Addr) [][]netip.Addr {
+func probeRound(ctx context.Context, nodes []*Node, probers []*netlab.Prober, dsts [][]netip.Addr) [][]netip.Addr {
 	missing := make([][]netip.Addr, len(dsts))
 	var wg sync.WaitGroup
 	for i := range probers {
@@ -308,7 +369,7 @@ func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts []
 		}
 		wg.Go(func() {
 			if probers[i] == nil {
-				p, err := d.Nodes[i].Host.Prober(d.Nodes[i].ID.Addr)
+				p, err := nodes[i].Host.Prober(nodes[i].ID.Addr)
 				if err != nil {
 					missing[i] = dsts[i]
 					time.Sleep(probeWait)
@@ -329,7 +390,7 @@ func (d *Demo) probeRound(ctx context.Context, probers []*netlab.Prober, dsts []
 }
 
 // pairs names up to limit of the pairs in missing, as "h1 → h2".
-func (d *Demo) pairs(missing [][]netip.Addr, limit int) string {
+func pairs(nodes []*Node, missing [][]netip.Addr, limit int) string {
 	var out []string
 	for i, dsts := range missing {
 		for _, dst := range dsts {
@@ -337,12 +398,12 @@ func (d *Demo) pairs(missing [][]netip.Addr, limit int) string {
 				return strings.Join(out, ", ") + ", …"
 			}
 			to := dst.String()
-			for _, n := range d.Nodes {
+			for _, n := range nodes {
 				if n.ID.Addr == dst {
 					to = n.Host.Name
 				}
 			}
-			out = append(out, d.Nodes[i].Host.Name+" → "+to)
+			out = append(out, nodes[i].Host.Name+" → "+to)
 		}
 	}
 	return strings.Join(out, ", ")

@@ -131,11 +131,12 @@ func (s *Sink) add(r state.LogRecord) {
 	}
 }
 
-// formatLine writes re6st's "YYYY-mm-dd HH:MM:SS LEVEL message" with the
+// formatLine writes "YYYY-mm-dd HH:MM:SS.mmm LEVEL message", re6st's line
+// with milliseconds (routing reacts within them), with the
 // source and attributes after the message.
 func formatLine(r state.LogRecord) string {
 	var b strings.Builder
-	b.WriteString(r.Time.Format("2006-01-02 15:04:05 "))
+	b.WriteString(r.Time.Format("2006-01-02 15:04:05.000 "))
 	fmt.Fprintf(&b, "%-8s ", levelName(r.Level))
 	if r.Source != "" && r.Source != "node" {
 		b.WriteString("[" + r.Source + "] ")

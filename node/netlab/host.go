@@ -48,7 +48,7 @@ var hostSysctls = [][2]string{
 }
 
 func (l *Lab) newHost(name string) (*Host, error) {
-	nsName := nsPrefix + l.id + "-" + name
+	nsName := Namespace(l.id, name)
 	ns, err := newNamedNS(nsName)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package netlab
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,13 @@ import (
 // (an address, "fe80::1%eth0" for link-local) one every 100 ms, and returns
 // the statistics. It fails when no reply came back.
 func (h *Host) Ping(ctx context.Context, dst string, count int) (*probing.Statistics, error) {
+	return h.PingFrom(ctx, netip.Addr{}, dst, count)
+}
+
+// PingFrom is Ping with the echo requests sent from address src of the
+// host (any address when src is the zero Addr), so that the replies
+// follow the routes for that source.
+func (h *Host) PingFrom(ctx context.Context, src netip.Addr, dst string, count int) (*probing.Statistics, error) {
 	dst, err := h.numericZone(dst)
 	if err != nil {
 		return nil, err
@@ -31,6 +39,9 @@ func (h *Host) Ping(ctx context.Context, dst string, count int) (*probing.Statis
 		// need a BPF filter per pinger, and attaching thousands of
 		// short-lived filters has deadlocked the kernel's BPF JIT.
 		p.SetPrivileged(false)
+		if src.IsValid() {
+			p.Source = src.String()
+		}
 		p.Count = count
 		p.Interval = 100 * time.Millisecond
 		p.Timeout = time.Duration(count)*p.Interval + time.Second

@@ -75,7 +75,12 @@ func Apply(sys System, journal string, p Plan) (*Setup, error) {
 }
 
 func (s *Setup) apply(p Plan) error {
-	for _, kv := range sysctls {
+	want := sysctls
+	if p.IPv4Network.IsValid() {
+		// It forwards the network's IPv4 packets too.
+		want = append(want[:len(want):len(want)], [2]string{"net.ipv4.ip_forward", "1"})
+	}
+	for _, kv := range want {
 		old, err := s.sys.Sysctl(kv[0])
 		if err != nil {
 			return fmt.Errorf("read %s: %w", kv[0], err)

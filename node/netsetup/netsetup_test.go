@@ -23,7 +23,7 @@ type fakeSystem struct {
 }
 
 func newFake() *fakeSystem {
-	return &fakeSystem{state: map[string]bool{"lo fe80::/64": true}, sysctl: map[string]string{"net.ipv6.conf.all.forwarding": "0"}}
+	return &fakeSystem{state: map[string]bool{"lo fe80::/64": true}, sysctl: map[string]string{"net.ipv6.conf.all.forwarding": "0", "net.ipv4.ip_forward": "0"}}
 }
 
 func (f *fakeSystem) set(key string, on bool) error {
@@ -84,7 +84,7 @@ func TestApplyAndUndo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"lo 2001:db8:42:1::1/64", "net.ipv6.conf.all.forwarding=1", "unreachable 198.18.128.0/17", "unreachable 2001:db8:42::/48"}
+	want := []string{"lo 2001:db8:42:1::1/64", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "unreachable 198.18.128.0/17", "unreachable 2001:db8:42::/48"}
 	if got := strings.Split(f.String(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("after apply:\n%s\nwant:\n%s", f, strings.Join(want, "\n"))
 	}
@@ -188,5 +188,18 @@ func TestLabSetup(t *testing.T) {
 	}
 	if after := show(); after != before {
 		t.Errorf("undo did not restore the namespace.\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// IPv4 forwarding is a node's business only when the network carries IPv4.
+func TestIPv4ForwardingOnlyWithIPv4(t *testing.T) {
+	f := newFake()
+	p := plan
+	p.IPv4Network = netip.Prefix{}
+	if _, err := Apply(f, filepath.Join(t.TempDir(), "netsetup.json"), p); err != nil {
+		t.Fatal(err)
+	}
+	if f.sysctl["net.ipv4.ip_forward"] != "0" {
+		t.Errorf("ip_forward set to %q without IPv4 payload", f.sysctl["net.ipv4.ip_forward"])
 	}
 }

@@ -472,6 +472,15 @@ func (p *Protocol) Forget(now time.Time) []string {
 	return gone
 }
 
+// Serial returns the certificate serial of a peer whose certificate we
+// hold, or nil.
+func (p *Protocol) Serial(prefix string) *big.Int {
+	if s := p.peers[prefix]; s != nil {
+		return s.serial
+	}
+	return nil
+}
+
 // PeerInfo is what the node shows of a peer session.
 type PeerInfo struct {
 	Prefix    string

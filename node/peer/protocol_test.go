@@ -400,3 +400,24 @@ func FuzzReceive(f *testing.F) {
 		a.Receive(from, msg)
 	})
 }
+
+// A neighbour that misses our new version, here because the first
+// handshake datagram was lost, gets it at a later round; one that has it
+// gets nothing more.
+func TestBroadcastVersionUntilHeld(t *testing.T) {
+	c, net, a, b := setup(t)
+	a.SetVersion(signedVersion(2))
+	net.lose = "0"
+	net.run(a, a.BroadcastVersion([]string{b.id.Prefix}))
+	if b.newVers != 0 {
+		t.Fatal("the version arrived through a lost datagram")
+	}
+	c.t = c.t.Add(hello0FirstWait)
+	net.run(a, a.BroadcastVersion([]string{b.id.Prefix}))
+	if b.newVers != 1 || !bytes.Equal(b.Version(), signedVersion(2)) {
+		t.Fatalf("b got %d version messages, holds %x", b.newVers, b.Version())
+	}
+	if out := a.BroadcastVersion([]string{b.id.Prefix}); len(out) != 0 {
+		t.Errorf("sent %d more datagrams to a neighbour holding our version", len(out))
+	}
+}

@@ -33,6 +33,9 @@ func ParseCommunities(r io.Reader) ([]Community, error) {
 		if err := identity.CheckBits(f[0]); err != nil {
 			return nil, fmt.Errorf("community file line %d: %w", line, err)
 		}
+		if len(f) == 1 {
+			return nil, fmt.Errorf("community file line %d: %s lists no location: add country codes (FR), continents (@EU) or * for the default", line, f[0])
+		}
 		out = append(out, Community{Prefix: f[0], Locations: f[1:]})
 	}
 	if err := sc.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"re6st-tui/node/config"
+	"re6st-tui/node/geoip"
 	"re6st-tui/node/identity"
 )
 
@@ -52,7 +53,7 @@ type Options struct {
 	LogFile      string
 	RunDir       string
 	Verbose      int
-	GeoIP        *GeoIP // from GEOIP2_MMDB, nil when unset; the caller closes it
+	GeoIP        *geoip.DB // from GEOIP2_MMDB, nil when unset; the caller closes it
 }
 
 // ParseOptions parses re6st-registry's arguments (with @file option
@@ -125,11 +126,9 @@ func ParseOptions(args []string) (*Options, error) {
 		}
 		o.IPv4, o.IPv4Sublen = p.String(), plen
 	}
-	if path := os.Getenv("GEOIP2_MMDB"); path != "" {
-		g, err := OpenGeoIP(path)
-		if err != nil {
-			return nil, err
-		}
+	if g, err := geoip.OpenEnv(); err != nil {
+		return nil, err
+	} else if g != nil {
 		o.GeoIP, o.Country = g, g.Lookup
 	} else if len(o.SameCountry) > 0 {
 		return nil, fmt.Errorf("--same-country needs a GeoIP database: set GEOIP2_MMDB to a GeoLite2 Country file, or remove the option")

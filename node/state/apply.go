@@ -47,9 +47,7 @@ func (s *State) applyKeyed(ev Event) bool {
 			return a.Prefix == b.Prefix && a.Src == b.Src
 		})
 	case KindKernel:
-		return upsert(&s.Kernel, ev.Kernel, ev.Removed, func(a, b KernelRoute) bool {
-			return a.Dst == b.Dst && a.Src == b.Src && a.Table == b.Table && a.Metric == b.Metric
-		})
+		return upsert(&s.Kernel, ev.Kernel, ev.Removed, func(a, b KernelRoute) bool { return a.Key() == b.Key() })
 	case KindFinding:
 		return upsert(&s.Findings, ev.Finding, ev.Removed, func(a, b Finding) bool { return a.ID == b.ID })
 	}

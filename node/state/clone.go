@@ -27,6 +27,7 @@ func (s State) Clone() State {
 		f.Fixes = slices.Clone(f.Fixes)
 		for j := range f.Fixes {
 			f.Fixes[j].Changes = slices.Clone(f.Fixes[j].Changes)
+			f.Fixes[j].Undo = slices.Clone(f.Fixes[j].Undo)
 		}
 	}
 	return c

@@ -33,10 +33,15 @@ type Finding struct {
 
 // Fix is one fix a check offers; its ID is what ApplyFix and RevertFix take.
 type Fix struct {
-	ID      string   `json:"id"`      // e.g. "accept-ra-2:eth0", "re6st-default"
-	Summary string   `json:"summary"` // the exact change, shown before it is applied
+	ID      string `json:"id"`      // e.g. "accept-ra-2:eth0", "re6st-default"
+	Summary string `json:"summary"` // what it does, for a person
+	// Change is the exact change, as the command that would make it
+	// (`ip -6 route add …`), shown before it is applied.
+	Change  string   `json:"change,omitempty"`
 	Applied bool     `json:"applied"` // in force, and can be reverted
 	Changes []Change `json:"changes,omitempty"`
+	// Undo is what reverting would do now, as commands, shown before.
+	Undo []string `json:"undo,omitempty"`
 }
 
 // Change is one change an applied fix made to the system (diag.Change).

@@ -17,7 +17,7 @@ const (
 	KindRoute     Kind = "route"     // Route, keyed by (Prefix, Src, NextHop, Iface)
 	KindSource    Kind = "source"    // Source, keyed by (Prefix, Src, RouterID)
 	KindXRoute    Kind = "xroute"    // XRoute, keyed by (Prefix, Src)
-	KindKernel    Kind = "kernel"    // Kernel, keyed by (Dst, Src, Table, Metric)
+	KindKernel    Kind = "kernel"    // Kernel, keyed by its Key()
 	KindLog       Kind = "log"       // Log
 	KindFinding   Kind = "finding"   // Finding, keyed by ID
 	KindUPnP      Kind = "upnp"      // UPnP

@@ -10,8 +10,7 @@ const (
 	OriginRA     = "ra"     // learnt from a router advertisement
 )
 
-// KernelRoute is an IPv6 route in the kernel, keyed by (Dst, Src, Table,
-// Metric) as the kernel keys them.
+// KernelRoute is an IPv6 route in the kernel, keyed by [KernelRoute.Key].
 type KernelRoute struct {
 	Dst     netip.Prefix `json:"dst"`
 	Src     netip.Prefix `json:"src"` // source prefix; zero when not source-specific
@@ -34,4 +33,18 @@ const (
 // IsDefault reports whether r is a default route (::/0).
 func (r KernelRoute) IsDefault() bool {
 	return r.Dst.IsValid() && r.Dst.Bits() == 0
+}
+
+// KernelKey tells kernel routes apart.
+type KernelKey struct {
+	Dst, Src      netip.Prefix
+	Table, Metric int
+	Dev           string
+}
+
+// Key is what tells r apart from the kernel's other routes: destination,
+// source, table and metric, and the interface, since a prefix may have a
+// route on each link (fe80::/64 has one on every interface).
+func (r KernelRoute) Key() KernelKey {
+	return KernelKey{Dst: r.Dst, Src: r.Src, Table: r.Table, Metric: r.Metric, Dev: r.Dev}
 }

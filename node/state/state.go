@@ -32,6 +32,9 @@ type Identity struct {
 	Network    netip.Prefix `json:"network"`      // the whole re6st network
 	Registry   string       `json:"registry_url"` // registry base URL
 	CertExpiry time.Time    `json:"cert_expiry"`  // NotAfter of the node certificate
+	// IPv4 is the node's IPv4 address and subnet length when the network
+	// carries IPv4 (its ipv4 and ipv4_sublen settings).
+	IPv4 netip.Prefix `json:"ipv4,omitzero"`
 }
 
 // Phase is the node's coarse condition.

@@ -82,7 +82,10 @@ func TestApply(t *testing.T) {
 		{"route-other-next-hop", Event{Kind: KindRoute, Route: &BabelRoute{Prefix: p2, Src: zero, NextHop: ll2, Iface: "re6stnet1"}}, true, func(s State) error {
 			return wantLen("routes", len(s.Routes), 2)
 		}},
-		{"kernel-remove", Event{Kind: KindKernel, Removed: true, Kernel: &KernelRoute{Dst: p2, Metric: 1024, Table: 254}}, true, func(s State) error {
+		{"kernel-other-link", Event{Kind: KindKernel, Kernel: &KernelRoute{Dst: p2, Dev: "re6stnet2", Metric: 1024, Table: 254}}, true, func(s State) error {
+			return wantLen("kernel", len(s.Kernel), 2) // one route per link
+		}},
+		{"kernel-remove", Event{Kind: KindKernel, Removed: true, Kernel: &KernelRoute{Dst: p2, Dev: "re6stnet1", Metric: 1024, Table: 254}}, true, func(s State) error {
 			return wantLen("kernel", len(s.Kernel), 0)
 		}},
 		{"counters", Event{Kind: KindCounters, Counters: []Counters{{ID: "re6stnet1", BytesIn: 99, BytesOut: 7}}}, true, func(s State) error {

@@ -2,6 +2,7 @@ package tunnelmgr
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"re6st-tui/node/identity"
@@ -75,23 +76,36 @@ func (m *Manager) ServerDisconnect(prefix, iface string) {
 	m.abortKiller(prefix, iface)
 }
 
-// ServedRevoked reports whether a served client's serial is revoked now.
-func (m *Manager) ServedRevoked() bool {
-	for _, ifaces := range m.served {
-		for _, serial := range ifaces {
-			if m.cfg.Revoked(serial) {
-				return true
-			}
+// KillRevoked closes the client tunnels whose server's serial is revoked,
+// as OpenVPN reported it at connection or as the peer protocol knows it
+// now, and returns their peers.
+func (m *Manager) KillRevoked() []string {
+	var gone []string
+	for prefix, c := range m.conns {
+		s, known := m.cfg.PeerSerial(prefix)
+		if (c.serial != 0 && m.cfg.Revoked(c.serial)) || (known && m.cfg.Revoked(s)) {
+			gone = append(gone, prefix)
 		}
 	}
-	return false
+	sort.Strings(gone)
+	for _, prefix := range gone {
+		m.cfg.Log.Info("closing tunnel to a revoked peer", "peer", identity.CN(prefix))
+		m.kill(prefix)
+	}
+	return gone
 }
 
-// KillRevoked closes client tunnels whose server's serial is revoked.
-func (m *Manager) KillRevoked() {
+// learnSerials makes sure a peer-protocol session exists with every peer
+// we tunnel to whose certificate serial we do not know yet, so that its
+// revocation can close the tunnel.
+func (m *Manager) learnSerials() {
 	for prefix, c := range m.conns {
-		if c.up && m.cfg.Revoked(c.serial) {
-			m.kill(prefix)
+		if c.up && c.serial == 0 {
+			if s, ok := m.cfg.PeerSerial(prefix); ok {
+				c.serial = s
+			} else {
+				m.cfg.Peers.SendTo(prefix, nil)
+			}
 		}
 	}
 }
@@ -107,16 +121,28 @@ func (m *Manager) AddressAnswer(ctx context.Context, prefix, address string) {
 }
 
 // KillRequest handles code 2: a client of ours asks to remove its tunnel,
-// make-before-break.
+// make-before-break: we drain our end too, then answer.
 func (m *Manager) KillRequest(prefix string) {
-	if m.served[prefix] != nil && m.killing[prefix] == nil {
+	k := m.killing[prefix]
+	switch {
+	case m.served[prefix] == nil:
+		m.cfg.Log.Info("kill request from a peer we do not serve: ignored", "peer", identity.CN(prefix))
+	case k != nil:
+		m.cfg.Log.Debug("kill request again", "peer", identity.CN(prefix), "state", k.state)
+	default:
+		m.cfg.Log.Info("kill request received: draining our end", "peer", identity.CN(prefix))
 		m.startKiller(prefix, false)
 	}
 }
 
-// KillResponse handles code 3: the server agrees; our locked tunnel goes.
+// KillResponse handles code 3: the server drained its end as well; our
+// locked tunnel goes.
 func (m *Manager) KillResponse(prefix string) {
-	if k := m.killing[prefix]; k != nil && k.state == stateLocked {
-		m.kill(prefix)
+	k := m.killing[prefix]
+	if k == nil || !k.client || k.state != stateLocked {
+		m.cfg.Log.Info("kill response ignored: no locked tunnel to that peer", "peer", identity.CN(prefix))
+		return
 	}
+	m.cfg.Log.Info("kill response received: tunnel removed make-before-break", "peer", identity.CN(prefix))
+	m.kill(prefix)
 }

@@ -43,32 +43,65 @@ func (m *Manager) startKiller(prefix string, client bool) {
 func (k *killer) step(m *Manager, v view) {
 	switch k.state {
 	case stateStart:
-		nr := v.byPrefix[k.prefix]
-		if nr == nil {
-			return // not a direct neighbour (yet): wait
+		nb, ok := v.neighbourOn(k.prefix, m.tunnelIfaces(k.prefix, k.client))
+		if !ok {
+			return // Babel has not met the peer on the tunnel (yet): wait
 		}
-		k.neighbour, k.saved = nr.neighbour.NeighbourKey, nr.neighbour.CostMultiplier
+		k.neighbour, k.saved = nb.NeighbourKey, nb.CostMultiplier
 		m.cfg.Routing.SetCostMultiplier(k.neighbour, drainMultiplier)
-		k.state = stateSoftLocking
+		k.enter(m, stateSoftLocking)
 	case stateSoftLocking:
-		if v.byPrefix[k.prefix] != nil || v.unidentified {
+		if v.carries(k.neighbour) || v.unidentified {
 			return // traffic still uses it
 		}
 		m.cfg.Routing.SetCostMultiplier(k.neighbour, lockMultiplier)
-		k.state = stateHardLocking
+		k.enter(m, stateHardLocking)
 	case stateHardLocking:
-		if !v.locked[k.neighbour] {
+		nr := v.neighbours[k.neighbour]
+		if nr == nil || nr.neighbour.CostMultiplier != lockMultiplier || v.carries(k.neighbour) {
 			k.deadline = time.Time{} // give up at the next round
 			return
 		}
-		k.state = stateLocked
+		k.enter(m, stateLocked)
 		k.deadline = m.cfg.Now().Add(2 * m.cfg.Timeout)
-		code := byte(peer.CodeKillResponse)
-		if k.client {
-			code = peer.CodeKillRequest
-		}
-		m.cfg.Peers.SendTo(k.prefix, []byte{code})
+		k.send(m)
+	case stateLocked:
+		// The message may have been dropped for want of a session: ask
+		// again until the other side answers, or the deadline.
+		k.send(m)
 	}
+}
+
+func (k *killer) enter(m *Manager, state string) {
+	m.cfg.Log.Debug("tunnel removal", "peer", identity.CN(k.prefix), "iface", k.neighbour.Iface, "from", k.state, "to", state)
+	k.state = state
+}
+
+// send tells the other side that our end of the tunnel is locked: a
+// request (code 2) from the client side, the answer (code 3) from the
+// server side.
+func (k *killer) send(m *Manager) {
+	code, what := byte(peer.CodeKillResponse), "kill response sent"
+	if k.client {
+		code, what = peer.CodeKillRequest, "kill request sent"
+	}
+	m.cfg.Peers.SendTo(k.prefix, []byte{code})
+	m.cfg.Log.Info(what, "peer", identity.CN(k.prefix), "iface", k.neighbour.Iface)
+}
+
+// tunnelIfaces are the interfaces of our tunnels with prefix on one side.
+func (m *Manager) tunnelIfaces(prefix string, client bool) []string {
+	if client {
+		if c := m.conns[prefix]; c != nil {
+			return []string{c.iface}
+		}
+		return nil
+	}
+	var out []string
+	for iface := range m.served[prefix] {
+		out = append(out, iface)
+	}
+	return out
 }
 
 // unlock restores the neighbour's cost multiplier.

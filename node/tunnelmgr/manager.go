@@ -56,9 +56,14 @@ type Config struct {
 	TunnelRefresh time.Duration
 	Disabled      []string // protocols never tunnelled over
 	Neighbours    []string // --neighbour prefixes, kept directly tunnelled
+	Countries     Countries
 	// RegistryPrefix and Revoked read the live network config.
 	RegistryPrefix func() string
 	Revoked        func(serial uint64) bool
+	// PeerSerial is the certificate serial a peer last showed the peer
+	// protocol, if known: OpenVPN does not tell a client the serial of
+	// the server it reached. nil: unknown.
+	PeerSerial func(prefix string) (uint64, bool)
 
 	Routing  Routing
 	Tunnels  Tunnels
@@ -91,6 +96,7 @@ type Manager struct {
 	asked        map[string]bool // peers asked for their address this round
 	disconnected time.Time       // zero: the registry is reachable
 	aloneTries   int             // bootstraps in a row while routing to nobody
+	rotationFrom time.Time       // when the tunnel_refresh period under way began
 	nextRotation time.Time
 	lastView     view
 }
@@ -105,6 +111,9 @@ func New(cfg Config) *Manager {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PeerSerial == nil {
+		cfg.PeerSerial = func(string) (uint64, bool) { return 0, false }
 	}
 	m := &Manager{
 		cfg:          cfg,
@@ -121,7 +130,28 @@ func New(cfg Config) *Manager {
 	return m
 }
 
-func (m *Manager) resetRotation() { m.nextRotation = m.cfg.Now().Add(m.cfg.TunnelRefresh) }
+func (m *Manager) resetRotation() {
+	m.rotationFrom = m.cfg.Now()
+	m.nextRotation = m.rotationFrom.Add(m.cfg.TunnelRefresh)
+}
+
+// SetTunnelRefresh applies a new tunnel_refresh at once: the period under
+// way now ends d after it began (re6st restarts the node for this).
+func (m *Manager) SetTunnelRefresh(d time.Duration) {
+	m.cfg.TunnelRefresh = d
+	m.nextRotation = m.rotationFrom.Add(d)
+}
+
+// DirectNeighbours returns the prefixes of the nodes at the other end of
+// our links, as the last round identified them.
+func (m *Manager) DirectNeighbours() []string {
+	out := make([]string, 0, len(m.lastView.owner))
+	for p := range m.lastView.owner {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Refresh is the manager's periodic round (every 5 s): it advances the
 // tunnel killers, rotates a tunnel when tunnel_refresh is due, and opens
@@ -141,6 +171,7 @@ func (m *Manager) Refresh(ctx context.Context) {
 		}
 		k.step(m, v)
 	}
+	m.learnSerials()
 	if m.nextRotation.Before(now) {
 		m.rotateOne(v)
 		m.resetRotation()
@@ -325,8 +356,7 @@ func (m *Manager) makeTunnel(ctx context.Context, prefix, address string) bool {
 	var usable []peer.Address
 	for _, a := range list {
 		if !slices.Contains(m.cfg.Disabled, a.Proto) {
-			a.Country = ""
-			usable = append(usable, a)
+			usable = append(usable, m.sameCountry(ctx, prefix, a)...)
 		}
 	}
 	m.cfg.Cache.Connecting(ctx, prefix, true)

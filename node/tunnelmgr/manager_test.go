@@ -80,11 +80,14 @@ func (f *fakeTunnels) peers() []string {
 type fakePeers struct {
 	connected map[string]bool
 	sent      []string
+	sessions  []string // peers asked for a session only
 }
 
 func (f *fakePeers) SendTo(prefix string, msg []byte) bool {
 	if msg != nil {
 		f.sent = append(f.sent, fmt.Sprintf("%s:%d", prefix, msg[0]))
+	} else {
+		f.sessions = append(f.sessions, prefix)
 	}
 	return f.connected[prefix]
 }
@@ -147,10 +150,10 @@ func (e *env) addNeighbour(iface string, n int, owner string, via ...string) Nei
 	nb := neighbour(iface, n)
 	e.rt.dump.Neighbours = append(e.rt.dump.Neighbours, nb)
 	if owner != "" {
-		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(owner), RefMetric: 0, Via: nb.NeighbourKey})
+		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(owner), RefMetric: 0, Via: nb.NeighbourKey, Installed: true})
 	}
 	for _, p := range via {
-		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(p), RefMetric: 96, Via: nb.NeighbourKey})
+		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(p), RefMetric: 96, Via: nb.NeighbourKey, Installed: true})
 	}
 	return nb.NeighbourKey
 }
@@ -298,9 +301,14 @@ func TestOneTunnelBetweenTwoNodes(t *testing.T) {
 	}
 }
 
-func TestTunnelKillerMakesBeforeBreak(t *testing.T) {
+// rotationDue opens client tunnels to pfx(2) and pfx(3) on a node that
+// serves pfx(0), and lets tunnel_refresh pass. Babel's view then has
+// pfx(2) at the end of its tunnel (owning only its prefix, a route Babel
+// uses only if used is set; else it prefers the path through pfx(0)) and
+// pfx(3) carrying three routes: pfx(2) is the one to rotate out.
+func rotationDue(t *testing.T, used bool) (e *env, n2 NeighbourKey) {
 	ctx := context.Background()
-	e := newEnv(t, 2)
+	e = newEnv(t, 2)
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
 	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
@@ -313,33 +321,111 @@ func TestTunnelKillerMakesBeforeBreak(t *testing.T) {
 	if len(ifaces) != 2 {
 		t.Fatalf("tunnels %v, want 2", e.tun.open)
 	}
-	// Over the new tunnels pfx(2) carries one route, pfx(3) three:
-	// pfx(2) is rotated out.
 	e.rt.dump = Dump{}
-	e.addNeighbour("re6stnet-tcp", 9, pfx(0))
-	n2 := e.addNeighbour(ifaces[pfx(2)], 2, pfx(2))
+	if used {
+		e.addNeighbour("re6stnet-tcp", 9, pfx(0))
+		n2 = e.addNeighbour(ifaces[pfx(2)], 2, pfx(2))
+	} else {
+		e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2))
+		n2 = e.addNeighbour(ifaces[pfx(2)], 2, "")
+		e.rt.dump.Routes = append(e.rt.dump.Routes, Route{Dst: dst(pfx(2)), Via: n2})
+	}
 	e.addNeighbour(ifaces[pfx(3)], 3, pfx(3), pfx(5), pfx(6))
 	e.now = e.now.Add(301 * time.Second)
-	e.m.Refresh(ctx)
-	if e.rt.mults[n2] != drainMultiplier {
-		t.Fatalf("multipliers %v: the rotated tunnel is not drained", e.rt.mults)
+	return e, n2
+}
+
+// The tunnel killer drains a tunnel (cost ×16) until Babel routes around
+// it, locks it (×0), then asks the server to do the same, and closes the
+// tunnel once the server answers. The tunnel's neighbour is found from the
+// route it originates even when Babel does not use that route: otherwise
+// a costly tunnel could never be rotated out.
+func TestTunnelKiller(t *testing.T) {
+	for _, used := range []bool{true, false} {
+		name := map[bool]string{true: "tunnel-carries-traffic", false: "babel-prefers-another-path"}[used]
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			e, n2 := rotationDue(t, used)
+			e.m.Refresh(ctx)
+			if e.rt.mults[n2] != drainMultiplier {
+				t.Fatalf("multipliers %v: the rotated tunnel is not drained", e.rt.mults)
+			}
+			// Babel moves pfx(2)'s traffic to another path: the link is
+			// locked.
+			e.rt.dump.Routes = slices.DeleteFunc(e.rt.dump.Routes, func(r Route) bool { return r.Via == n2 && r.Installed })
+			e.now = e.now.Add(5 * time.Second)
+			e.m.Refresh(ctx)
+			if e.rt.mults[n2] != lockMultiplier {
+				t.Fatalf("multiplier %d, want locked", e.rt.mults[n2])
+			}
+			e.now = e.now.Add(5 * time.Second)
+			e.m.Refresh(ctx)
+			if !slices.Contains(e.peers.sent, pfx(2)+":2") {
+				t.Fatalf("sent %v, want a kill request to %s", e.peers.sent, pfx(2))
+			}
+			// Without an answer, it is asked again at the next round.
+			e.now = e.now.Add(5 * time.Second)
+			e.m.Refresh(ctx)
+			if n := count(e.peers.sent, pfx(2)+":2"); n != 2 {
+				t.Errorf("%d kill requests after two rounds locked, want 2", n)
+			}
+			e.m.KillResponse(pfx(2))
+			if slices.Contains(e.tun.peers(), pfx(2)) {
+				t.Error("tunnel still open after the kill response")
+			}
+		})
 	}
-	// Babel moves pfx(2)'s route to another path: the link is locked.
-	e.rt.dump.Routes = slices.DeleteFunc(e.rt.dump.Routes, func(r Route) bool { return r.Via == n2 })
+}
+
+// The server side drains and locks its end on a client's request, then
+// answers; the client leaving aborts it, and the neighbour's cost comes
+// back after the killer's timeout.
+func TestTunnelKillerServerSide(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2)
+	e.m.ServerConnect(ctx, pfx(5), "re6stnet-tcp", 5)
+	n5 := e.addNeighbour("re6stnet-tcp", 5, pfx(5), pfx(6))
+	e.addNeighbour("re6stnet1", 7, pfx(7), pfx(5), pfx(6))
+	e.m.Refresh(ctx)
+	e.m.KillRequest(pfx(3)) // not served: ignored
+	e.m.KillRequest(pfx(5))
+	if e.rt.mults[n5] != drainMultiplier {
+		t.Fatalf("multipliers %v: the served tunnel is not drained at once", e.rt.mults)
+	}
+	// Our traffic now goes through pfx(7); the client still announces its
+	// prefix on our tap.
+	e.rt.dump.Routes = slices.DeleteFunc(e.rt.dump.Routes, func(r Route) bool { return r.Via == n5 && r.Dst != dst(pfx(5)) })
+	for i := range e.rt.dump.Routes {
+		if e.rt.dump.Routes[i].Via == n5 {
+			e.rt.dump.Routes[i].Installed = false
+		}
+	}
 	e.now = e.now.Add(5 * time.Second)
-	e.m.Refresh(ctx)
-	if e.rt.mults[n2] != lockMultiplier {
-		t.Fatalf("multiplier %d, want locked", e.rt.mults[n2])
-	}
+	e.m.Refresh(ctx) // locks
 	e.now = e.now.Add(5 * time.Second)
+	e.m.Refresh(ctx) // answers
+	if e.rt.mults[n5] != lockMultiplier || !slices.Contains(e.peers.sent, pfx(5)+":3") {
+		t.Fatalf("multiplier %d, sent %v: want locked and a kill response", e.rt.mults[n5], e.peers.sent)
+	}
+	if len(e.m.killing) != 1 || slices.Contains(e.peers.sent, pfx(3)+":3") {
+		t.Errorf("killers %v, sent %v: the unserved peer's request must be ignored", e.m.killing, e.peers.sent)
+	}
+	e.m.ServerDisconnect(pfx(5), "re6stnet-tcp")
+	e.now = e.now.Add(3 * time.Minute)
 	e.m.Refresh(ctx)
-	if !slices.Contains(e.peers.sent, pfx(2)+":2") {
-		t.Fatalf("sent %v, want a kill request to %s", e.peers.sent, pfx(2))
+	if len(e.m.killing) != 0 || e.rt.mults[n5] != 1 {
+		t.Errorf("after the client left: killers %v, multiplier %d; want none, restored", e.m.killing, e.rt.mults[n5])
 	}
-	e.m.KillResponse(pfx(2))
-	if slices.Contains(e.tun.peers(), pfx(2)) {
-		t.Error("tunnel still open after the kill response")
+}
+
+func count(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
 	}
+	return n
 }
 
 func TestExitedTunnelIsReplaced(t *testing.T) {
@@ -361,5 +447,62 @@ func TestExitedTunnelIsReplaced(t *testing.T) {
 	e.m.Refresh(ctx)
 	if got := e.tun.peers(); len(got) != 1 {
 		t.Errorf("after the back-off, tunnels %v; want one from the cache", got)
+	}
+}
+
+func TestRevokedPeersLoseTheirTunnels(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 3)
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.cachePeer(t, pfx(4), "198.18.0.14,1194,tcp")
+	e.m.ServerConnect(ctx, pfx(5), "re6stnet-tcp", 5)
+	e.m.Refresh(ctx)
+	if len(e.tun.open) != 3 {
+		t.Fatalf("tunnels %v, want 3", e.tun.peers())
+	}
+	// pfx(2)'s serial came with its tunnel; pfx(3)'s only from the peer
+	// protocol, after the tunnel was up; pfx(4)'s is unknown.
+	serials := map[string]uint64{}
+	e.m.cfg.PeerSerial = func(p string) (uint64, bool) { s, ok := serials[p]; return s, ok }
+	e.m.ClientUp(ctx, pfx(2), e.now, 12, 0)
+	e.m.ClientUp(ctx, pfx(3), e.now, 0, 0)
+	e.m.ClientUp(ctx, pfx(4), e.now, 0, 0)
+	e.m.Refresh(ctx)
+	if !slices.Contains(e.peers.sessions, pfx(3)) || !slices.Contains(e.peers.sessions, pfx(4)) || slices.Contains(e.peers.sessions, pfx(2)) {
+		t.Errorf("sessions asked for %v: want those with tunnels of unknown serial", e.peers.sessions)
+	}
+	serials[pfx(3)] = 13
+	e.m.cfg.Revoked = func(s uint64) bool { return s == 13 }
+	if got := e.m.KillRevoked(); !slices.Equal(got, []string{pfx(3)}) {
+		t.Errorf("KillRevoked = %v, want %s, revoked per the peer protocol", got, pfx(3))
+	}
+	e.m.cfg.Revoked = func(s uint64) bool { return s == 12 }
+	if got := e.m.KillRevoked(); !slices.Equal(got, []string{pfx(2)}) {
+		t.Errorf("KillRevoked = %v, want %s, revoked per OpenVPN", got, pfx(2))
+	}
+	if got := e.tun.peers(); !slices.Equal(got, []string{pfx(4)}) {
+		t.Errorf("tunnels left %v, want %s", got, pfx(4))
+	}
+}
+
+func TestTunnelRefreshAppliesLive(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2) // tunnel_refresh 300 s
+	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
+	e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2), pfx(3))
+	e.m.Refresh(ctx)
+	e.now = e.now.Add(20 * time.Second)
+	e.m.Refresh(ctx)
+	if len(e.m.killing) != 0 {
+		t.Fatal("rotation before tunnel_refresh")
+	}
+	e.m.SetTunnelRefresh(15 * time.Second)
+	e.now = e.now.Add(time.Second)
+	e.m.Refresh(ctx)
+	if len(e.m.killing) != 1 {
+		t.Errorf("no rotation 21 s after the last tunnel opened, with tunnel_refresh now 15 s")
 	}
 }

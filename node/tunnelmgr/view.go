@@ -2,6 +2,7 @@ package tunnelmgr
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -19,31 +20,39 @@ type Neighbour struct {
 	CostMultiplier uint16
 }
 
-// Route is an installed Babel route.
+// Route is a Babel route.
 type Route struct {
 	Dst       netip.Prefix
 	RefMetric uint16
 	Via       NeighbourKey
+	Installed bool // Babel selected it
 }
 
 // Dump is Babel's state the manager decides from.
 type Dump struct {
 	Neighbours []Neighbour
-	Routes     []Route // installed routes only
+	Routes     []Route
 }
 
 // view is a Dump read the way re6st reads it: a neighbour announcing a
 // prefix of the network with refmetric 0 is the node owning that prefix.
+// Unlike re6st, which reads installed routes only, a neighbour is known by
+// the route it originates even when Babel prefers another path to it: a
+// costly link must still be found to be rotated out.
 type view struct {
-	// byPrefix maps identified neighbours' prefixes to them and to the
-	// destinations (binary prefixes, "" outside the network) they route.
-	byPrefix map[string]*neighbourRoutes
-	// unidentified is true when some routes go through neighbours whose
-	// prefix is unknown.
+	// owner maps node prefixes to the neighbours originating them: the
+	// other ends of our links.
+	owner map[string]NeighbourKey
+	// origins lists, by node prefix, every neighbour originating it.
+	origins map[string][]NeighbourKey
+	// neighbours holds every neighbour with the destinations (binary
+	// prefixes, "" outside the network) of the installed routes through
+	// it.
+	neighbours map[NeighbourKey]*neighbourRoutes
+	// unidentified is true when installed routes go through a neighbour
+	// that originates no prefix.
 	unidentified bool
-	// locked holds the unidentified neighbours at cost multiplier 0.
-	locked map[NeighbourKey]bool
-	// routed holds every node prefix Babel has a route to.
+	// routed holds every node prefix Babel has an installed route to.
 	routed map[string]bool
 }
 
@@ -53,53 +62,82 @@ type neighbourRoutes struct {
 }
 
 func readDump(d Dump, network string) view {
-	v := view{byPrefix: map[string]*neighbourRoutes{}, locked: map[NeighbourKey]bool{}, routed: map[string]bool{}}
-	all := map[NeighbourKey]*neighbourRoutes{}
+	v := view{owner: map[string]NeighbourKey{}, origins: map[string][]NeighbourKey{}, neighbours: map[NeighbourKey]*neighbourRoutes{}, routed: map[string]bool{}}
 	for _, n := range d.Neighbours {
-		all[n.NeighbourKey] = &neighbourRoutes{neighbour: n, dsts: map[string]bool{}}
+		v.neighbours[n.NeighbourKey] = &neighbourRoutes{neighbour: n, dsts: map[string]bool{}}
 	}
 	identified := map[NeighbourKey]bool{}
 	for _, r := range d.Routes {
 		if !r.Dst.Addr().Is6() || r.Dst.Addr().Is4In6() {
 			continue
 		}
-		nr := all[r.Via]
+		nr := v.neighbours[r.Via]
 		if nr == nil {
 			continue // a route through a neighbour the dump does not list
 		}
-		dst := ""
-		bits := bitsOf(r.Dst)
-		if p, ok := strings.CutPrefix(bits, network); ok {
-			dst = p
-			if p != "" && r.RefMetric == 0 {
-				v.byPrefix[p] = nr
-				identified[r.Via] = true
+		dst, inNetwork := strings.CutPrefix(bitsOf(r.Dst), network)
+		if !inNetwork {
+			dst = ""
+		}
+		if dst != "" && r.RefMetric == 0 {
+			// An installed route names the owner; another only when
+			// none is installed.
+			if _, known := v.owner[dst]; !known || r.Installed {
+				v.owner[dst] = r.Via
 			}
+			if !slices.Contains(v.origins[dst], r.Via) {
+				v.origins[dst] = append(v.origins[dst], r.Via)
+			}
+			identified[r.Via] = true
+		}
+		if !r.Installed {
+			continue
 		}
 		nr.dsts[dst] = true
 		if dst != "" {
 			v.routed[dst] = true
 		}
 	}
-	for key, nr := range all {
-		if identified[key] {
-			continue
-		}
-		if nr.neighbour.CostMultiplier == 0 {
-			v.locked[key] = true
-		}
-		if len(nr.dsts) > 0 {
+	for key, nr := range v.neighbours {
+		if !identified[key] && len(nr.dsts) > 0 {
 			v.unidentified = true
 		}
 	}
 	return v
 }
 
+// neighbourOf returns the neighbour at the other end of our link with the
+// node owning prefix.
+func (v view) neighbourOf(prefix string) (*neighbourRoutes, bool) {
+	key, ok := v.owner[prefix]
+	if !ok {
+		return nil, false
+	}
+	nr := v.neighbours[key]
+	return nr, nr != nil
+}
+
+// neighbourOn returns the neighbour originating prefix on one of ifaces.
+func (v view) neighbourOn(prefix string, ifaces []string) (Neighbour, bool) {
+	for _, key := range v.origins[prefix] {
+		if nr := v.neighbours[key]; nr != nil && slices.Contains(ifaces, key.Iface) {
+			return nr.neighbour, true
+		}
+	}
+	return Neighbour{}, false
+}
+
+// carries reports whether Babel sends traffic through the neighbour.
+func (v view) carries(key NeighbourKey) bool {
+	nr := v.neighbours[key]
+	return nr != nil && len(nr.dsts) > 0
+}
+
 // distant returns the routed prefixes that are not direct neighbours.
 func (v view) distant() []string {
 	var out []string
 	for p := range v.routed {
-		if v.byPrefix[p] == nil {
+		if _, direct := v.owner[p]; !direct {
 			out = append(out, p)
 		}
 	}
@@ -107,10 +145,10 @@ func (v view) distant() []string {
 }
 
 // routesVia counts the network destinations routed through the neighbour
-// owning prefix (-1 when that neighbour is not identified).
+// owning prefix (-1 when there is no such neighbour).
 func (v view) routesVia(prefix string) int {
-	nr := v.byPrefix[prefix]
-	if nr == nil {
+	nr, ok := v.neighbourOf(prefix)
+	if !ok {
 		return -1
 	}
 	n := 0

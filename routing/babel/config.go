@@ -45,6 +45,10 @@ type Interface struct {
 	Kind  Kind
 	// LinkLocal is our fe80:: address on the interface (the packet source).
 	LinkLocal netip.Addr
+	// IPv4 is our IPv4 address on the interface, if any. As babeld does,
+	// IPv4 routes are announced with it as next hop (AE 1); without
+	// one, with our link-local address (v4-via-v6, RFC 9229).
+	IPv4 netip.Addr
 	// MTU bounds our packets; 0 means 1500.
 	MTU int
 	// Hello is the hello interval; 0 means the speaker's default.
@@ -136,6 +140,9 @@ func (c *Config) ifaceDefaults(i *Interface) error {
 	}
 	if !i.LinkLocal.Is6() || !i.LinkLocal.IsLinkLocalUnicast() {
 		return fmt.Errorf("babel: interface %s: %v is not an fe80:: address; wait until its link-local address is ready", i.Name, i.LinkLocal)
+	}
+	if i.IPv4.IsValid() && !i.IPv4.Is4() {
+		return fmt.Errorf("babel: interface %s: IPv4 address %v is not IPv4", i.Name, i.IPv4)
 	}
 	if i.MTU < 512 {
 		i.MTU = max(i.MTU, 0)

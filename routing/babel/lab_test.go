@@ -227,10 +227,10 @@ func TestLabBabeldInterop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			lab := netlab.New(t, netlab.Config{Hosts: 2})
 			h1, h2 := lab.Host("h1"), lab.Host("h2")
-			h1.Run(t, "ip", "-6", "addr", "add", "2001:db8:a::1/128", "dev", "lo")
+			h1.Run(t, "ip", "-6", "addr", "add", "2001:db8:a::1/128", "dev", "lo", "nodad")
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "2001:db8:a::/48", "proto", "static")
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "default", "proto", "static", "metric", "4000")
-			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo")
+			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo", "nodad")
 			conf := babeldConf(tc.key)
 			if tc.unicast {
 				conf = strings.Replace(conf, "interface eth0 type tunnel", "interface eth0 type tunnel unicast true", 1)

@@ -149,6 +149,9 @@ func (c *core) sendHello(ifc *iface) {
 func (c *core) updateFor(ifc *iface, k routeKey) (wire.Update, bool) {
 	u := wire.Update{Interval: cs(ifc.Update), Prefix: k.dst(), Src: k.src(),
 		HasRouterID: true, RouterID: c.cfg.RouterID, Seqno: c.seqno, Metric: inf}
+	if k.dst().Addr().Is4() {
+		u.NextHop = ifc.IPv4 // none: v4-via-v6
+	}
 	if x, ok := c.xroutes[k]; ok {
 		u.Metric = x.Metric
 		return u, true

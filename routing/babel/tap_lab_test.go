@@ -46,9 +46,9 @@ func TestLabBabeldTap(t *testing.T) {
 			lab := netlab.New(t, netlab.Config{Hosts: 2})
 			h1, h2 := lab.Host("h1"), lab.Host("h2")
 			openTap(t, h1, h2, tc.delay)
-			h1.Run(t, "ip", "-6", "addr", "add", "2001:db8:a::1/128", "dev", "lo")
+			h1.Run(t, "ip", "-6", "addr", "add", "2001:db8:a::1/128", "dev", "lo", "nodad")
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "2001:db8:a::/48", "proto", "static")
-			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo")
+			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo", "nodad")
 			bd := startBabeld(t, h1, `router-id 02:00:00:00:00:00:00:0a
 redistribute local deny
 redistribute ip 2001:db8:a::/48 eq 48

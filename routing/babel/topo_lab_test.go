@@ -91,7 +91,7 @@ func triangleOutages(t testing.TB, impl string) (down, silent time.Duration) {
 	veth(t, a, c, "ac", "ca")
 	ifs := [][]string{{"ab", "ac"}, {"ba", "bc"}, {"cb", "ca"}}
 	for i, h := range []*netlab.Host{a, b, c} {
-		h.Run(t, "ip", "-6", "addr", "add", fmt.Sprintf("2001:db8:%d::1/128", i+1), "dev", "lo")
+		h.Run(t, "ip", "-6", "addr", "add", fmt.Sprintf("2001:db8:%d::1/128", i+1), "dev", "lo", "nodad")
 		if impl == "ours" {
 			startOurs(t, h, nodeConfig(i+1, 4*time.Second), babel.Tunnel, ifs[i]...)
 			continue
@@ -157,7 +157,7 @@ func TestLabChainFlap(t *testing.T) {
 	lab := netlab.New(t, netlab.Config{Hosts: 5})
 	hs := lab.Hosts()
 	for i, h := range hs {
-		h.Run(t, "ip", "-6", "addr", "add", fmt.Sprintf("2001:db8:%d::1/128", i+1), "dev", "lo")
+		h.Run(t, "ip", "-6", "addr", "add", fmt.Sprintf("2001:db8:%d::1/128", i+1), "dev", "lo", "nodad")
 	}
 	for i := 0; i < 4; i++ {
 		veth(t, hs[i], hs[i+1], fmt.Sprintf("r%d", i), fmt.Sprintf("l%d", i+1))

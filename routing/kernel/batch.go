@@ -185,8 +185,12 @@ func appendRouteMsg(b []byte, typ, flags uint16, seq uint32, proto uint8, r Rout
 		b = appendUint32(b, unix.RTA_TABLE, uint32(table))
 	}
 	if !r.Unreachable {
-		if r.Gateway.IsValid() {
-			b = appendAddr(b, unix.RTA_GATEWAY, r.Gateway.Unmap())
+		if gw := r.Gateway.Unmap(); gw.IsValid() {
+			if gw.Is4() == r.Dst.Addr().Is4() {
+				b = appendAddr(b, unix.RTA_GATEWAY, gw)
+			} else {
+				b = appendVia(b, gw) // an IPv4 route through an IPv6 next hop (v4-via-v6)
+			}
 		}
 		if r.Ifindex != 0 {
 			b = appendUint32(b, unix.RTA_OIF, uint32(r.Ifindex))
@@ -209,6 +213,16 @@ func appendAddr(b []byte, typ uint16, a netip.Addr) []byte {
 	}
 	v := a.As16()
 	return appendAttr(b, typ, v[:])
+}
+
+// appendVia appends RTA_VIA (struct rtvia): the family, then the address.
+func appendVia(b []byte, gw netip.Addr) []byte {
+	if gw.Is4() {
+		a := gw.As4()
+		return appendAttr(b, unix.RTA_VIA, append(binary.NativeEndian.AppendUint16(make([]byte, 0, 6), unix.AF_INET), a[:]...))
+	}
+	a := gw.As16()
+	return appendAttr(b, unix.RTA_VIA, append(binary.NativeEndian.AppendUint16(make([]byte, 0, 18), unix.AF_INET6), a[:]...))
 }
 
 func appendUint32(b []byte, typ uint16, x uint32) []byte {

@@ -168,3 +168,56 @@ func BenchmarkLabReplace10k(b *testing.B) {
 		}
 	}
 }
+
+// IPv4 routes go through an IPv4 next hop on the link, as babeld
+// announces them on an interface with an IPv4 address, or through an
+// IPv6 one (v4-via-v6) on an interface without.
+func TestLabNetlinkIPv4(t *testing.T) {
+	lab := netlab.New(t, netlab.Config{Hosts: 1})
+	h := lab.Host("h1")
+	k, link := openIn(t, h)
+	if link.IPv4 != h.IPv4 {
+		t.Errorf("link IPv4 %v, want %v", link.IPv4, h.IPv4)
+	}
+	h.Run(t, "ip", "-4", "addr", "add", "198.19.128.1/32", "dev", "lo")
+	src := netip.MustParseAddr("198.19.128.1")
+	routes := []kernel.Route{
+		{Dst: netip.MustParsePrefix("198.19.129.0/25"), Gateway: netip.MustParseAddr("198.19.129.1"), Ifindex: link.Index, PrefSrc: src},
+		{Dst: netip.MustParsePrefix("198.19.130.0/25"), Gateway: netip.MustParseAddr("fe80::2"), Ifindex: link.Index, PrefSrc: src},
+		{Dst: netip.MustParsePrefix("198.19.131.0/25"), Unreachable: true, Metric: 0xFFFFFFFF},
+	}
+	for _, r := range routes {
+		if err := k.Replace(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := h.Run(t, "ip", "-4", "route", "show", "proto", "babel")
+	for _, want := range []string{
+		"198.19.129.0/25 via 198.19.129.1 dev eth0 src 198.19.128.1 onlink",
+		"198.19.130.0/25 via inet6 fe80::2 dev eth0 src 198.19.128.1",
+		"unreachable 198.19.131.0/25 metric 4294967295",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	got, err := k.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateways := map[netip.Prefix]netip.Addr{}
+	for _, r := range got {
+		gateways[r.Dst] = r.Gateway
+	}
+	for _, r := range routes[:2] {
+		if gateways[r.Dst] != r.Gateway {
+			t.Errorf("Routes: %v through %v, want %v", r.Dst, gateways[r.Dst], r.Gateway)
+		}
+	}
+	if err := k.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Run(t, "ip", "-4", "route", "show", "proto", "babel"); strings.TrimSpace(out) != "" {
+		t.Errorf("left after flush:\n%s", out)
+	}
+}

@@ -17,6 +17,7 @@ type Link struct {
 	MTU       int
 	Up        bool // administratively up with carrier
 	LinkLocal netip.Addr
+	IPv4      netip.Addr // the first IPv4 address, if any
 }
 
 // LookupLink finds an interface and its usable (non-tentative) fe80:: address,
@@ -46,6 +47,9 @@ func lookup(name string) (Link, error) {
 	addrs, err := netlink.AddrList(link, netlink.FAMILY_V6)
 	if err != nil {
 		return l, fmt.Errorf("addresses of %s: %w", name, err)
+	}
+	if v4, err := netlink.AddrList(link, netlink.FAMILY_V4); err == nil && len(v4) > 0 {
+		l.IPv4, _ = netip.AddrFromSlice(v4[0].IP.To4())
 	}
 	for _, ad := range addrs {
 		ip, ok := netip.AddrFromSlice(ad.IP)

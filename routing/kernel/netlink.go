@@ -123,6 +123,10 @@ func (n *Netlink) parse(m []byte) (Route, bool) {
 			r.Src = netip.PrefixFrom(addr, int(msg.Src_len))
 		case unix.RTA_GATEWAY:
 			r.Gateway = addr
+		case unix.RTA_VIA:
+			if len(a.Value) > 2 {
+				r.Gateway, _ = netip.AddrFromSlice(a.Value[2:])
+			}
 		case unix.RTA_PREFSRC:
 			r.PrefSrc = addr
 		case unix.RTA_OIF:

@@ -32,6 +32,10 @@ type Spec struct {
 	// nil means exec.CommandContext.
 	Command func(ctx context.Context, name string, args ...string) *exec.Cmd
 	Log     *slog.Logger
+	// LogFile, if set, is where openvpn appends its log (re6st's
+	// --ovpnlog: <log dir>/<tunnel>.log); the file is followed into Log as
+	// stdout is otherwise.
+	LogFile string
 	// StartTimeout bounds the wait for openvpn to reach its management
 	// interface; 0 means 15 s.
 	StartTimeout time.Duration
@@ -50,6 +54,8 @@ type Process struct {
 	conn *Conn
 	done chan struct{}
 	log  *slog.Logger
+
+	follow *fileFollower // the LogFile, when there is one
 
 	mu    sync.Mutex // guards ring and err
 	ring  []string
@@ -103,7 +109,16 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	w := &lineWriter{line: p.logLine}
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	p.cmd.WaitDelay = 2 * time.Second // a stray holder of our pipe must not block Wait
+	if s.LogFile != "" {
+		if p.follow, err = followFile(s.LogFile, p.logLine); err != nil {
+			return nil, err
+		}
+		p.cmd.Args = append(p.cmd.Args, "--log-append", s.LogFile)
+	}
 	if err := startCmd(p.cmd); err != nil {
+		if p.follow != nil {
+			p.follow.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", s.Path, err)
 	}
 	go p.wait(w)
@@ -166,6 +181,9 @@ func accept(ctx context.Context, ln *net.UnixListener, exited <-chan struct{}, t
 func (p *Process) wait(w *lineWriter) {
 	err := p.cmd.Wait()
 	w.flush()
+	if p.follow != nil {
+		p.follow.Close()
+	}
 	p.mu.Lock()
 	p.err = err
 	p.ended = time.Now()

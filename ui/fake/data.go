@@ -210,9 +210,10 @@ func defaultRouteFinding(applied string) state.Finding {
 		Details: []string{"net.ipv6.conf.all.forwarding = 1", "net.ipv6.conf.eth0.accept_ra = 1",
 			"the main table has no default route but re6st's, from " + network.String()},
 		Fixes: []state.Fix{
-			{ID: fixAcceptRA, Summary: "set net.ipv6.conf.eth0.accept_ra=2 so router advertisements still count with forwarding on"},
-			{ID: fixRe6stDefault, Summary: "route all traffic through re6st: copy re6st's default from " + network.String() +
-				" as a plain default route with a lower metric, following its next hop"},
+			{ID: fixAcceptRA, Summary: "set net.ipv6.conf.eth0.accept_ra=2 so router advertisements still count with forwarding on",
+				Change: "sysctl -w net.ipv6.conf.eth0.accept_ra=2"},
+			{ID: fixRe6stDefault, Summary: "route all traffic through re6st, following re6st's next hop as it changes",
+				Change: "ip -6 route add " + routeText(re6stDefault)},
 		}}
 	for i := range f.Fixes {
 		fx := &f.Fixes[i]
@@ -224,8 +225,10 @@ func defaultRouteFinding(applied string) state.Finding {
 		f.Explanation = "this host has a default route again."
 		if fx.ID == fixAcceptRA {
 			fx.Changes = []state.Change{{Action: "set-sysctl", Object: "net.ipv6.conf.eth0.accept_ra", Before: "1", After: "2"}}
+			fx.Undo = []string{"sysctl -w net.ipv6.conf.eth0.accept_ra=1"}
 		} else {
 			fx.Changes = []state.Change{{Action: "add-route", Object: routeText(re6stDefault)}}
+			fx.Undo = []string{"ip -6 route del " + routeText(re6stDefault)}
 		}
 	}
 	return f

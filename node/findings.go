@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"net/netip"
+	"reflect"
+	"strings"
+	"time"
+
+	"re6st-tui/diag/doctor"
+	"re6st-tui/node/identity"
+	"re6st-tui/node/state"
+)
+
+// revertTimeout bounds the reverting of applied fixes when the node stops.
+const revertTimeout = 10 * time.Second
+
+// startChecks runs the doctor's checks for as long as the node runs. Its
+// undo reverts the fixes still applied; registered after the tunnels',
+// it runs before they go, while the routes a fix follows still exist.
+func (n *Node) startChecks(ctx context.Context, undo *[]func()) error {
+	n.mtuTarget = n.registryNodeAddr()
+	cctx, cancel := context.WithCancel(context.Background())
+	go n.checks.run(cctx)
+	*undo = append(*undo, func() {
+		cancel()
+		n.checks.stop(revertTimeout)
+	})
+	return nil
+}
+
+// newDoctor returns a Doctor for one round of checks.
+func (n *Node) newDoctor() *doctor.Doctor {
+	return &doctor.Doctor{Sys: n.sys, Node: n.doctorNode(), Log: n.log.With("component", "doctor")}
+}
+
+// registryNodeAddr is the address of the node beside the registry, to
+// measure the overlay's path MTU to; invalid when that is us.
+func (n *Node) registryNodeAddr() netip.Addr {
+	p := n.net.RegistryPrefix
+	if p == "" || p == n.id.Prefix {
+		return netip.Addr{}
+	}
+	subnet, err := identity.Subnet(n.id.CA.Network, p)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return identity.NodeAddr(subnet)
+}
+
+// doctorNode is what the checks need to know of the node now.
+func (n *Node) doctorNode() doctor.Node {
+	d := doctor.Node{
+		Gateway:   n.cfg.Gateway,
+		Registry:  n.cfg.Registry,
+		CA:        n.id.CA.Cert,
+		Cert:      n.id.Cert,
+		MTUTarget: n.mtuTarget,
+	}
+	main := n.cfg.MainInterface
+	if main == "" {
+		main = "lo"
+	}
+	d.Interfaces = append([]string{main}, n.cfg.Interfaces...)
+	for _, pp := range n.cfg.PP {
+		d.TunnelPorts = append(d.TunnelPorts, doctor.Port{Proto: strings.TrimSuffix(pp.Proto, "6"), Port: int(pp.Port)})
+	}
+	n.mu.Lock()
+	d.Network, d.Addr = n.st.Identity.Network, n.st.Identity.Address
+	for _, t := range n.st.Tunnels {
+		d.Interfaces = append(d.Interfaces, t.Iface)
+		if t.Role == state.Client && t.Remote.IsValid() {
+			d.Remotes = append(d.Remotes, doctor.Remote{Tunnel: t.Iface, Addr: t.Remote.Addr().Unmap()})
+		}
+	}
+	n.mu.Unlock()
+	return d
+}
+
+// setFindings records the doctor's findings and publishes those that
+// changed.
+func (n *Node) setFindings(list []state.Finding) {
+	n.mu.Lock()
+	old := n.st.Findings
+	n.st.Findings = list
+	n.mu.Unlock()
+	before := make(map[string]state.Finding, len(old))
+	for _, f := range old {
+		before[f.ID] = f
+	}
+	for _, f := range list {
+		if o, ok := before[f.ID]; !ok || !reflect.DeepEqual(o, f) {
+			n.publish(state.Event{Kind: state.KindFinding, Finding: clonedFinding(f)})
+		}
+		delete(before, f.ID)
+	}
+	for _, f := range before {
+		n.publish(state.Event{Kind: state.KindFinding, Finding: clonedFinding(f), Removed: true})
+	}
+}
+
+// clonedFinding is a copy of f that shares nothing with the node's state.
+func clonedFinding(f state.Finding) *state.Finding {
+	c := state.State{Findings: []state.Finding{f}}.Clone()
+	return &c.Findings[0]
+}

@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"re6st-tui/node/netconf"
+	"re6st-tui/node/peer"
+)
+
+// liveKeys are the network settings a running node applies at once,
+// beyond those re6st itself applies live (crl, version, protocol,
+// registry_prefix, min_protocol, valid_until): re6st restarts for them.
+var liveKeys = []string{"tunnel_refresh"}
+
+// checkStale fetches the network config when two hourly checks in a row
+// found it maybe stale: the registry unreachable, or the config past its
+// valid_until (Python nodes never read valid_until), in case we missed a
+// change.
+func (n *Node) checkStale(ctx context.Context) {
+	if n.net.RegistryPrefix == n.id.Prefix {
+		return
+	}
+	expired := n.net.ValidUntil > 0 && time.Now().After(time.Unix(int64(n.net.ValidUntil), 0))
+	stale := n.mgr.Disconnected() || expired
+	if stale && n.staleOnce {
+		n.fetchConfig(ctx, nil)
+	}
+	n.staleOnce = stale
+}
+
+// fetchConfig asks the registry for the network config, without waiting:
+// the answer is applied by the loop (fetchDone), and done, if not nil,
+// then gets the outcome. A registry that does not answer must not stop
+// the node for the length of an HTTP timeout.
+func (n *Node) fetchConfig(ctx context.Context, done chan<- error) {
+	if done != nil {
+		n.fetchWaiters = append(n.fetchWaiters, done)
+	}
+	if n.fetching {
+		return
+	}
+	n.fetching = true
+	reg, id, out := n.reg, n.id, n.fetches
+	go func() {
+		f := getNetworkConfig(ctx, reg, id)
+		select {
+		case out <- f:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// fetchDone applies a fetched network config: what changed takes effect,
+// live or by a restart.
+func (n *Node) fetchDone(ctx context.Context, f fetched) {
+	n.fetching = false
+	var changed []string
+	err := f.err
+	if err == nil {
+		changed, err = f.store(ctx, n.cache)
+	}
+	for _, w := range n.fetchWaiters {
+		w <- err
+	}
+	n.fetchWaiters = nil
+	if err != nil {
+		if unknownToRegistry(err) {
+			n.fatal = errNotEnrolled(err)
+			return
+		}
+		n.log.Warn("cannot fetch the network config; retrying in 5 minutes", "err", err)
+		n.refetch = time.Now().Add(5 * time.Minute)
+		n.setRegistry(false, err)
+		return
+	}
+	n.setRegistry(true, nil)
+	if len(changed) == 0 {
+		return
+	}
+	cfg := f.cfg
+	n.log.Info("network config changed", "keys", changed)
+	old := n.net
+	n.net = cfg
+	n.proto.SetVersion(cfg.Version)
+	n.broadcastVersion()
+	if slices.Contains(changed, "crl") {
+		n.revocationsChanged()
+	}
+	if slices.Contains(changed, "tunnel_refresh") {
+		n.mgr.SetTunnelRefresh(time.Duration(cfg.TunnelRefresh) * time.Second)
+		n.log.Info("tunnel_refresh applied", "from", time.Duration(old.TunnelRefresh)*time.Second, "to", time.Duration(cfg.TunnelRefresh)*time.Second)
+	}
+	if why := n.restartReason(changed); why != "" {
+		// Leave a second for the new version to reach the neighbours.
+		n.restartAt = time.Now().Add(time.Second + time.Duration(f.delay)*time.Second)
+		n.log.Info("restarting for the new network config", "reason", why, "in", time.Until(n.restartAt).Round(time.Second))
+	}
+}
+
+// restartReason says why the new config needs the node to start over, or
+// "" when it applies live.
+func (n *Node) restartReason(changed []string) string {
+	if n.ownRevoked() {
+		return "our certificate is revoked: renewing it"
+	}
+	if peer.ProtocolVersion < n.net.MinProtocol {
+		return "the network requires a newer protocol"
+	}
+	var keys []string
+	for _, k := range changed {
+		if !slices.Contains(liveKeys, k) && !n.overridden(k) {
+			keys = append(keys, k)
+		}
+	}
+	if netconf.MustRestart(keys, n.clientCount() > 0) {
+		return "changed settings need it"
+	}
+	return ""
+}
+
+// overridden reports whether a network setting is fixed on our command
+// line, so that its change does not concern us.
+func (n *Node) overridden(key string) bool {
+	switch key {
+	case "client_count":
+		return n.cfg.ClientCount != nil
+	case "max_clients":
+		return n.cfg.MaxClients != nil
+	}
+	return false
+}
+
+// broadcastVersion sends our network version to the direct neighbours
+// that are not known to hold it yet; it runs after each fetch and at
+// every round, for neighbours that were out of reach the first time.
+func (n *Node) broadcastVersion() {
+	if n.mgr == nil {
+		return
+	}
+	n.send(n.proto.BroadcastVersion(n.mgr.DirectNeighbours()))
+}
