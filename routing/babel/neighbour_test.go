@@ -87,7 +87,12 @@ func TestNewNeighbourAskedForItsTable(t *testing.T) {
 		t.Errorf("%d wildcard requests queued for a new neighbour, want 1: %+v", wildcards, n.out.tlvs)
 	}
 	a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: 11, Interval: 400}))
-	if len(n.out.tlvs) != wildcards {
+	for _, tlv := range n.out.tlvs {
+		if r, ok := tlv.(wire.RouteRequest); ok && r.Wildcard() {
+			wildcards--
+		}
+	}
+	if wildcards != 0 {
 		t.Errorf("more requests after its second Hello: %+v", n.out.tlvs)
 	}
 }
