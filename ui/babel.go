@@ -22,84 +22,120 @@ const (
 var babelNames = [bCount]string{"neighbours", "routes", "sources", "xroutes"}
 
 type babelPanel struct {
-	sub     int
-	lists   [bCount]list
-	idx     [bCount][]int // indexes into the state's tables, after the filter
-	missing int           // installed routes the kernel lacks
-	lacks   []bool        // per state.Routes index: installed but not in the kernel
-	filter  filter
-	height  int
-
-	inKernel map[srcKey]bool // reused by crossCheck
+	sub    int
+	lists  [bCount]list
+	filter filter
+	height int
+	tables babelTables
+	check  crossCheck
+	// recheck says a filter that matches "missing" must be run again: a
+	// kernel change made routes missing or no longer missing.
+	recheck bool
 }
 
-func newBabelPanel() babelPanel { return babelPanel{filter: newFilter(), height: 10} }
+func newBabelPanel() babelPanel {
+	return babelPanel{filter: newFilter(), height: 10, tables: newBabelTables()}
+}
 
-type srcKey struct{ dst, src pkey }
-
+// rebuild reads every table and the cross-check from the state again.
 func (p *babelPanel) rebuild(m *Model) {
-	p.crossCheck(&m.st)
-	p.rebuildIndex(m)
-}
-
-// crossCheck flags the routes Babel says it installed that the kernel
-// lacks.
-func (p *babelPanel) crossCheck(st *state.State) {
-	if p.inKernel == nil {
-		p.inKernel = make(map[srcKey]bool, len(st.Kernel))
-	}
-	inKernel := p.inKernel
-	clear(inKernel)
-	for _, r := range st.Kernel {
-		inKernel[srcKey{keyOf(r.Dst), keyOf(r.Src)}] = true
-	}
-	p.lacks, p.missing = p.lacks[:0], 0
-	for _, r := range st.Routes {
-		lack := r.Installed && r.Metric != state.Infinity && !inKernel[srcKey{keyOf(r.Prefix), keyOf(r.Src)}]
-		p.lacks = append(p.lacks, lack)
-		if lack {
-			p.missing++
-		}
-	}
-}
-
-// rebuildIndex applies the filter to every table.
-func (p *babelPanel) rebuildIndex(m *Model) {
 	st := &m.st
-	f := &p.filter
-	p.idx[bNeighbours] = keep(p.idx[bNeighbours], len(st.Neighbours), func(i int) bool {
-		n := st.Neighbours[i]
-		return f.empty() || f.match(n.Addr.String(), n.Iface)
-	})
-	p.idx[bRoutes] = keep(p.idx[bRoutes], len(st.Routes), func(i int) bool {
-		r := st.Routes[i]
-		return f.empty() || f.match(r.Prefix.String(), r.Src.String(), r.NextHop.String(), r.Iface, r.RouterID) || (p.lacks[i] && f.match("missing"))
-	})
-	p.idx[bSources] = keep(p.idx[bSources], len(st.Sources), func(i int) bool {
-		s := st.Sources[i]
-		return f.empty() || f.match(s.Prefix.String(), s.Src.String(), s.RouterID)
-	})
-	p.idx[bXRoutes] = keep(p.idx[bXRoutes], len(st.XRoutes), func(i int) bool {
-		x := st.XRoutes[i]
-		return f.empty() || f.match(x.Prefix.String(), x.Src.String())
-	})
-	p.fit(p.height)
+	p.check.reset(st)
+	p.tables.routes.reset(len(st.Routes), copies(st.Routes))
+	p.tables.sources.reset(len(st.Sources), copies(st.Sources))
+	p.resetSmall(st)
+	p.refilter()
 }
 
-func keep(dst []int, n int, ok func(int) bool) []int {
-	dst = dst[:0]
-	for i := range n {
-		if ok(i) {
-			dst = append(dst, i)
-		}
+// resetSmall rebuilds the two small tables.
+func (p *babelPanel) resetSmall(st *state.State) {
+	p.tables.neighbours.reset(len(st.Neighbours), copies(st.Neighbours))
+	p.tables.xroutes.reset(len(st.XRoutes), copies(st.XRoutes))
+}
+
+// smallChanged follows a change of neighbours or xroutes.
+func (p *babelPanel) smallChanged(st *state.State) {
+	p.resetSmall(st)
+	t, h := &p.tables, p.tableHeight()
+	t.neighbours.refilter(p.keepNeighbour(), &p.lists[bNeighbours], h)
+	t.xroutes.refilter(p.keepXRoute(), &p.lists[bXRoutes], h)
+}
+
+// routeChanged follows one Babel route event.
+func (p *babelPanel) routeChanged(r state.BabelRoute, removed bool) {
+	in, out := p.tables.routes.change(&r, removed, p.keepRoute(), &p.lists[bRoutes], p.tableHeight())
+	p.check.route(out, -1)
+	p.check.route(in, 1)
+}
+
+// sourceChanged follows one source event.
+func (p *babelPanel) sourceChanged(s state.Source, removed bool) {
+	p.tables.sources.change(&s, removed, p.keepSource(), &p.lists[bSources], p.tableHeight())
+}
+
+// kernelChanged follows a kernel route added (delta 1) or removed (-1).
+func (p *babelPanel) kernelChanged(r *state.KernelRoute, delta int) {
+	if p.check.kernel(r, delta) && p.filtered() && p.filter.match("missing") {
+		p.recheck = true
 	}
-	return dst
+}
+
+// filtered reports whether the rows shown go through the filter.
+func (p *babelPanel) filtered() bool { return !p.filter.empty() }
+
+// rowCount is the number of rows sub shows.
+func (p *babelPanel) rowCount(sub int) int {
+	t := &p.tables
+	return [bCount]int{len(t.neighbours.rows()), len(t.routes.rows()), len(t.sources.rows()), len(t.xroutes.rows())}[sub]
+}
+
+// refilter applies the filter to every table again.
+func (p *babelPanel) refilter() {
+	p.recheck = false
+	t, h := &p.tables, p.tableHeight()
+	t.neighbours.refilter(p.keepNeighbour(), &p.lists[bNeighbours], h)
+	t.routes.refilter(p.keepRoute(), &p.lists[bRoutes], h)
+	t.sources.refilter(p.keepSource(), &p.lists[bSources], h)
+	t.xroutes.refilter(p.keepXRoute(), &p.lists[bXRoutes], h)
+}
+
+// The filter of each table, nil when it lets everything through.
+
+func (p *babelPanel) keepNeighbour() func(*state.Neighbour) bool {
+	if !p.filtered() {
+		return nil
+	}
+	return func(n *state.Neighbour) bool { return p.filter.match(n.Addr.String(), n.Iface) }
+}
+
+func (p *babelPanel) keepRoute() func(*state.BabelRoute) bool {
+	if !p.filtered() {
+		return nil
+	}
+	return func(r *state.BabelRoute) bool {
+		return p.filter.match(r.Prefix.String(), r.Src.String(), r.NextHop.String(), r.Iface, r.RouterID) ||
+			p.check.lacks(r) && p.filter.match("missing")
+	}
+}
+
+func (p *babelPanel) keepSource() func(*state.Source) bool {
+	if !p.filtered() {
+		return nil
+	}
+	return func(s *state.Source) bool { return p.filter.match(s.Prefix.String(), s.Src.String(), s.RouterID) }
+}
+
+func (p *babelPanel) keepXRoute() func(*state.XRoute) bool {
+	if !p.filtered() {
+		return nil
+	}
+	return func(x *state.XRoute) bool { return p.filter.match(x.Prefix.String(), x.Src.String()) }
 }
 
 func (p *babelPanel) fit(height int) {
 	p.height = height
 	for i := range p.lists {
-		p.lists[i].fit(len(p.idx[i]), p.tableHeight())
+		p.lists[i].fit(p.rowCount(i), p.tableHeight())
 	}
 }
 
@@ -108,15 +144,15 @@ func (p *babelPanel) tableHeight() int {
 	if p.filter.active || p.filter.input.Value() != "" {
 		h--
 	}
-	if p.missing > 0 {
+	if p.check.missing > 0 {
 		h--
 	}
 	return max(h, 1)
 }
 
 func (p *babelPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.lists[p.sub], n: len(p.idx[p.sub]), height: p.tableHeight(),
-		rebuild: func() { p.rebuild(m) }}); ok {
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.lists[p.sub], n: p.rowCount(p.sub), height: p.tableHeight(),
+		rebuild: p.refilter}); ok {
 		return cmd
 	}
 	switch k := &m.keys; {
@@ -160,27 +196,25 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func (p *babelPanel) cell(st *state.State, row, col int) string {
-	i := p.idx[p.sub][row]
-	if !p.valid(st, i) {
-		return "" // the table shrank since the last rebuild; one is on its way
-	}
+func (p *babelPanel) cell(row, col int) string {
+	t := &p.tables
 	switch p.sub {
 	case bNeighbours:
-		n := st.Neighbours[i]
+		n := t.neighbours.rows()[row]
 		return [...]string{n.Addr.String(), n.Iface, fmt.Sprintf("%04x", n.Reach), costText(n.RxCost),
 			costText(n.TxCost), msText(n.RTT), costText(n.Cost)}[col]
 	case bRoutes:
-		return p.routeCell(st.Routes[i], p.lacks[i], col)
+		r := t.routes.rows()[row]
+		return p.routeCell(r, p.check.lacks(r), col)
 	case bSources:
-		s := st.Sources[i]
+		s := t.sources.rows()[row]
 		return [...]string{s.Prefix.String(), prefixOrDash(s.Src), s.RouterID, fmt.Sprint(s.Seqno), costText(s.Metric)}[col]
 	}
-	x := st.XRoutes[i]
+	x := t.xroutes.rows()[row]
 	return [...]string{x.Prefix.String(), prefixOrDash(x.Src), costText(x.Metric)}[col]
 }
 
-func (p *babelPanel) routeCell(r state.BabelRoute, lacks bool, col int) string {
+func (p *babelPanel) routeCell(r *state.BabelRoute, lacks bool, col int) string {
 	switch col {
 	case 0:
 		return r.Prefix.String()
@@ -212,25 +246,19 @@ func (p *babelPanel) routeCell(r state.BabelRoute, lacks bool, col int) string {
 	return "-"
 }
 
-func (p *babelPanel) rowStyle(st *state.State) func(int) rowStyle {
-	return func(row int) rowStyle {
-		if p.sub != bRoutes {
-			return rowPlain
-		}
-		i := p.idx[bRoutes][row]
-		if !p.valid(st, i) {
-			return rowPlain
-		}
-		switch r := st.Routes[i]; {
-		case p.lacks[i]:
-			return rowBad
-		case !r.Feasible:
-			return rowWarn
-		case !r.Installed:
-			return rowMuted
-		}
+func (p *babelPanel) rowStyle(row int) rowStyle {
+	if p.sub != bRoutes {
 		return rowPlain
 	}
+	switch r := p.tables.routes.rows()[row]; {
+	case p.check.lacks(r):
+		return rowBad
+	case !r.Feasible:
+		return rowWarn
+	case !r.Installed:
+		return rowMuted
+	}
+	return rowPlain
 }
 
 func (p *babelPanel) view(m *Model, w, h int) string {
@@ -248,19 +276,20 @@ func (p *babelPanel) view(m *Model, w, h int) string {
 	}
 	b.WriteString(m.styles.Dim.Render("←/→ switch"))
 	b.WriteByte('\n')
-	if p.missing > 0 {
+	if n := p.check.missing; n > 0 {
 		b.WriteString(m.styles.Bad.Render(fmt.Sprintf("! %d installed Babel %s missing from the kernel · /missing lists %s",
-			p.missing, map[bool]string{true: "route is", false: "routes are"}[p.missing == 1], map[bool]string{true: "it", false: "them"}[p.missing == 1])) + "\n")
+			n, map[bool]string{true: "route is", false: "routes are"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1])) + "\n")
 	}
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
 	}
-	if len(p.idx[p.sub]) == 0 {
+	n := p.rowCount(p.sub)
+	if n == 0 {
 		b.WriteString(m.styles.Dim.Render("  nothing in the " + babelNames[p.sub] + " table" + map[bool]string{true: " matches the filter", false: " yet"}[p.filter.text() != ""]))
 		return b.String()
 	}
-	t := table{cols: babelCols[p.sub], n: len(p.idx[p.sub]), cursor: true,
-		cell: func(r, c int) string { return p.cell(st, r, c) }, style: p.rowStyle(st)}
+	t := table{cols: babelCols[p.sub], n: n, cursor: true,
+		cell: p.cell, style: p.rowStyle}
 	b.WriteString(t.view(p.lists[p.sub], w, p.tableHeight()+1, &m.styles))
 	return b.String()
 }
@@ -270,11 +299,4 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// valid reports whether index i of the current sub-table still exists:
-// rebuilds are deferred, so the state may have shrunk meanwhile.
-func (p *babelPanel) valid(st *state.State, i int) bool {
-	n := [bCount]int{len(st.Neighbours), min(len(st.Routes), len(p.lacks)), len(st.Sources), len(st.XRoutes)}[p.sub]
-	return i < n
 }

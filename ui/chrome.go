@@ -113,7 +113,7 @@ func (m *Model) tabCount(t tab) string {
 	case tabRoutes:
 		return fmt.Sprintf(" %d", len(m.st.Kernel))
 	case tabBabel:
-		if n := m.babel.missing; n > 0 {
+		if n := m.babel.check.missing; n > 0 {
 			return fmt.Sprintf(" !%d", n)
 		}
 	}

@@ -9,7 +9,10 @@
 // through [Engine]: a [state.State] snapshot kept current by applying the
 // [state.Event] stream, with time brought in by tick messages so that View
 // reads nothing but the model. Small tables are rebuilt on each event; the
-// route tables at most every 100 ms, so bursts of route changes stay cheap.
+// big ones (kernel routes, Babel routes and sources) take each change by
+// bisection into their sorted rows (rowset.go), with the state's rows
+// found through an index (stateindex.go), so that a burst of route
+// changes on a node with ten thousand routes costs about a millisecond.
 //
 // [Wizard] is the enrollment wizard, driven through [Enroller].
 //

@@ -130,7 +130,7 @@ func competitors(st *state.State, kr *state.KernelRoute) []string {
 	winner := kr
 	for i := range st.Kernel {
 		r := &st.Kernel[i]
-		if r == kr || r.Dst != kr.Dst || r.Src != kr.Src || r.Table != kr.Table {
+		if r.Key() == kr.Key() || r.Dst != kr.Dst || r.Src != kr.Src || r.Table != kr.Table {
 			continue
 		}
 		out = append(out, "conflict: also "+kernelText(*r))

@@ -335,15 +335,15 @@ func TestRatesFromTicks(t *testing.T) {
 func TestRoutesKeys(t *testing.T) {
 	m, _ := typical(t)
 	press(m, "2")
-	all := len(m.routes.rows)
+	all := len(m.routes.rows())
 	press(m, "a")
-	if len(m.routes.rows) >= all {
-		t.Fatalf("a: %d rows, want fewer than %d", len(m.routes.rows), all)
+	if len(m.routes.rows()) >= all {
+		t.Fatalf("a: %d rows, want fewer than %d", len(m.routes.rows()), all)
 	}
 	press(m, "a", "/")
 	typeText(m, "eth0")
 	press(m, "enter")
-	for _, r := range m.routes.rows {
+	for _, r := range m.routes.rows() {
 		if r.r.Dev != "eth0" && !strings.Contains(r.r.Via.String(), "eth0") {
 			t.Fatalf("filter eth0 kept %+v", r.r)
 		}
@@ -382,13 +382,13 @@ func TestBabelKeys(t *testing.T) {
 	press(m, "h", "/")
 	typeText(m, "missing")
 	press(m, "enter")
-	if n := len(m.babel.idx[bRoutes]); n != 1 || m.babel.missing != 1 {
-		t.Fatalf("/missing: %d rows, %d missing; want 1 and 1", n, m.babel.missing)
+	if n := m.babel.rowCount(bRoutes); n != 1 || m.babel.check.missing != 1 {
+		t.Fatalf("/missing: %d rows, %d missing; want 1 and 1", n, m.babel.check.missing)
 	}
 	mustContain(t, m, "MISSING")
 	press(m, "down")
 	press(m, "esc")
-	if len(m.babel.idx[bRoutes]) != len(m.st.Routes) {
+	if m.babel.filtered() || m.babel.rowCount(bRoutes) != len(m.st.Routes) {
 		t.Fatal("esc did not clear the filter")
 	}
 }
@@ -520,8 +520,8 @@ func TestRoutesConflicts(t *testing.T) {
 	m, _ := newModel(t, st, 120, 30)
 	press(m, "2")
 	var conflicts []string
-	for _, r := range m.routes.rows {
-		if r.conflict {
+	for _, r := range m.routes.rows() {
+		if m.routes.set.conflict(r) {
 			conflicts = append(conflicts, r.r.Dst.String()+" "+r.r.Dev)
 		}
 	}

@@ -41,6 +41,17 @@ func (p *logsPanel) rebuild(m *Model) {
 	p.fit(p.height)
 }
 
+// keep appends to dst[:0] the indexes below n that ok accepts.
+func keep(dst []int, n int, ok func(int) bool) []int {
+	dst = dst[:0]
+	for i := range n {
+		if ok(i) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
 func (p *logsPanel) fit(height int) {
 	p.height = height
 	n := len(p.idx)

@@ -51,11 +51,13 @@ type Model struct {
 	statusAt      time.Time // when status was set, to let it fade
 	prompt        *prompt
 
-	// dirtyRoutes and dirtyBabel mark the big tables as behind the
-	// state; flush rebuilds them at most once per coalesceDelay, so a
-	// burst of route changes costs one sort, not one per event.
-	dirtyRoutes, dirtyBabel bool
-	flushPending            bool
+	// index finds the rows of the state's big tables for each event.
+	index stateIndex
+	// The route tables follow events one by one. Only one thing is
+	// redone as a whole: the Babel routes shown through a filter for
+	// "missing" when kernel routes change, which flush does at most once
+	// per coalesceDelay, so that a burst of changes costs one pass.
+	flushPending bool
 
 	peers  peersPanel
 	routes routesPanel
@@ -72,6 +74,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 		help: help.New(), width: 80, height: 24, now: opts.Now}
 	m.events = eng.Subscribe(ctx)
 	m.st = eng.Snapshot()
+	m.index.reset(&m.st)
 	if m.now.IsZero() {
 		m.now = m.st.GeneratedAt
 	}
@@ -116,6 +119,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onGone()
 	case resubscribedMsg:
 		m.st, m.events, m.lagged = msg.st, msg.events, false
+		m.index.reset(&m.st)
 		m.rebuildAll()
 		return m, waitForEvent(m.events)
 	case resultMsg:
@@ -149,41 +153,46 @@ func (m *Model) onEvent(ev state.Event) tea.Cmd {
 		m.lagged = true
 		return next
 	}
-	if !m.st.Apply(ev) {
+	if !m.index.apply(&m.st, ev) {
 		return next
 	}
-	// Small tables are rebuilt at once; the route tables wait.
+	// Small tables are rebuilt at once; the big ones take the change.
 	switch ev.Kind {
 	case state.KindCounters:
 		m.peers.rebuild(m)
-	case state.KindTunnel, state.KindNeighbour:
+	case state.KindTunnel:
 		m.peers.rebuild(m)
-		m.dirtyBabel = true
-	case state.KindRoute, state.KindSource, state.KindXRoute:
-		m.dirtyBabel = true
+	case state.KindNeighbour:
+		m.peers.rebuild(m)
+		m.babel.smallChanged(&m.st)
+	case state.KindXRoute:
+		m.babel.smallChanged(&m.st)
+	case state.KindRoute:
+		m.babel.routeChanged(*ev.Route, ev.Removed)
+	case state.KindSource:
+		m.babel.sourceChanged(*ev.Source, ev.Removed)
 	case state.KindKernel:
-		m.dirtyRoutes, m.dirtyBabel = true, true
+		d := m.routes.change(m, *ev.Kernel, ev.Removed)
+		m.babel.kernelChanged(ev.Kernel, d)
+	case state.KindIdentity:
+		m.routes.rebuild(m) // which routes are re6st's depends on the network
 	case state.KindLog:
 		m.logs.rebuild(m)
 	case state.KindSnapshot:
 		m.rebuildAll()
 	}
-	if (m.dirtyRoutes || m.dirtyBabel) && !m.flushPending {
+	if m.babel.recheck && !m.flushPending {
 		m.flushPending = true
 		return tea.Batch(next, tea.Tick(coalesceDelay, func(time.Time) tea.Msg { return flushMsg{} }))
 	}
 	return next
 }
 
-// flush does the rebuilds events deferred.
+// flush does the work events deferred.
 func (m *Model) flush() {
-	if m.dirtyRoutes {
-		m.routes.rebuild(m)
+	if m.babel.recheck {
+		m.babel.refilter()
 	}
-	if m.dirtyBabel {
-		m.babel.rebuild(m)
-	}
-	m.dirtyRoutes, m.dirtyBabel = false, false
 }
 
 func (m *Model) onGone() tea.Cmd {

@@ -196,6 +196,13 @@ func comparePrefix(a, b netip.Prefix) int {
 	return cmp.Compare(a.Bits(), b.Bits())
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func (r peerRow) state() string {
 	if r.tun == nil {
 		return "lan"

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"re6st-tui/node/state"
@@ -203,6 +205,10 @@ func routesVia(st *state.State, nb *state.Neighbour) []state.BabelRoute {
 			out = append(out, r)
 		}
 	}
+	// The state's routes are in no order.
+	slices.SortFunc(out, func(a, b state.BabelRoute) int {
+		return cmp.Or(keyOf(a.Prefix).compare(keyOf(b.Prefix)), srcKeyOf(a.Src).compare(srcKeyOf(b.Src)))
+	})
 	return out
 }
 

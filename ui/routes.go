@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -13,71 +11,60 @@ import (
 	"re6st-tui/node/state"
 )
 
-// routeRow is a kernel route with what the routes tab says about it.
-type routeRow struct {
-	r        *state.KernelRoute
-	dst      pkey // r.Dst, for sorting
-	re6st    bool // belongs to the overlay
-	conflict bool // another route has the same destination, source and table
-}
-
-// shadows reports whether routes to r's destination compete: link-local
-// prefixes have a route on every link, each used only for its own link.
-func shadows(r *state.KernelRoute) bool {
-	return !r.Dst.Addr().IsLinkLocalUnicast()
-}
-
 type routesPanel struct {
-	rows    []routeRow
+	set     routeSet
 	list    list
 	filter  filter
 	all     bool // show every route, not only re6st's
 	explain *explanation
 	height  int
-	seen    map[routeKey]int // reused by rebuild to spare the allocations
 }
 
 func newRoutesPanel() routesPanel {
 	return routesPanel{filter: newFilter(), all: true, height: 10}
 }
 
-type routeKey struct {
-	dst, src pkey
-	table    int
+// rows are the routes shown, in order.
+func (p *routesPanel) rows() []*routeRow { return p.set.rows() }
+
+// rebuild reads every route from the state again.
+func (p *routesPanel) rebuild(m *Model) {
+	p.set.reset(&m.st)
+	p.refilter()
 }
 
-func (p *routesPanel) rebuild(m *Model) {
-	st := &m.st
-	// Count routes per (dst, src, table): more than one is a conflict,
-	// the kernel uses the lowest metric and the others are shadowed.
-	if p.seen == nil {
-		p.seen = make(map[routeKey]int, len(st.Kernel))
+// refilter chooses the rows to show again.
+func (p *routesPanel) refilter() {
+	p.set.refilter(p.keep(), &p.list, p.tableHeight())
+}
+
+// keep is the test of the rows shown, nil when all are.
+func (p *routesPanel) keep() func(*routeRow) bool {
+	if p.all && p.filter.empty() {
+		return nil
 	}
-	seen := p.seen
-	clear(seen)
-	for i := range st.Kernel {
-		if r := &st.Kernel[i]; shadows(r) {
-			seen[routeKey{keyOf(r.Dst), keyOf(r.Src), r.Table}]++
-		}
+	return p.shows
+}
+
+func (p *routesPanel) shows(r *routeRow) bool {
+	if !p.all && !r.re6st {
+		return false
 	}
-	rows := p.rows[:0]
-	for i := range st.Kernel {
-		r := &st.Kernel[i]
-		dst := keyOf(r.Dst)
-		row := routeRow{r: r, dst: dst, re6st: isRe6st(st, r), conflict: shadows(r) && seen[routeKey{dst, keyOf(r.Src), r.Table}] > 1}
-		if (p.all || row.re6st) && (p.filter.empty() || p.filter.match(r.Dst.String(), r.Src.String(), r.Via.String(), r.Dev, r.Proto)) {
-			rows = append(rows, row)
-		}
+	k := &r.r
+	return p.filter.empty() || p.filter.match(k.Dst.String(), k.Src.String(), k.Via.String(), k.Dev, k.Proto)
+}
+
+// change applies one kernel route event. It returns +1 for a route
+// added, -1 for one removed, 0 otherwise.
+func (p *routesPanel) change(m *Model, r state.KernelRoute, removed bool) int {
+	in, out := p.set.change(&m.st, r, removed, p.keep(), &p.list, p.tableHeight())
+	switch {
+	case in == nil && out != nil:
+		return -1
+	case in != nil && out == nil:
+		return 1
 	}
-	// Defaults (the zero key) come first, then by destination and metric.
-	slices.SortFunc(rows, func(a, b routeRow) int {
-		if c := a.dst.compare(b.dst); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.r.Metric, b.r.Metric)
-	})
-	p.rows = rows
-	p.list.fit(len(rows), p.tableHeight())
+	return 0
 }
 
 // isRe6st reports whether a kernel route is the overlay's: installed by
@@ -90,7 +77,7 @@ func isRe6st(st *state.State, r *state.KernelRoute) bool {
 
 func (p *routesPanel) fit(height int) {
 	p.height = height
-	p.list.fit(len(p.rows), p.tableHeight())
+	p.list.fit(len(p.rows()), p.tableHeight())
 }
 
 func (p *routesPanel) tableHeight() int {
@@ -109,19 +96,19 @@ func (p *routesPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.rows), height: p.tableHeight(),
-		rebuild: func() { p.rebuild(m) }}); ok {
+	if cmd, ok := m.tableKey(msg, tableKeys{filter: &p.filter, list: &p.list, n: len(p.rows()), height: p.tableHeight(),
+		rebuild: p.refilter}); ok {
 		return cmd
 	}
 	k := &m.keys
 	switch {
 	case key.Matches(msg, k.AllRoutes):
 		p.all = !p.all
-		p.rebuild(m)
+		p.refilter()
 	case key.Matches(msg, k.Enter):
-		if p.list.cursor < len(p.rows) {
-			r := p.rows[p.list.cursor].r
-			p.explain = explain(&m.st, r.Dst, r)
+		if rows := p.rows(); p.list.cursor < len(rows) {
+			r := rows[p.list.cursor].r
+			p.explain = explain(&m.st, r.Dst, &r)
 		}
 	case key.Matches(msg, k.ExplainAddr):
 		return p.askExplain(m)
@@ -160,8 +147,8 @@ var routeCols = []column{
 }
 
 func (p *routesPanel) cell(row, col int) string {
-	rr := p.rows[row]
-	r := rr.r
+	rr := p.rows()[row]
+	r := &rr.r
 	switch col {
 	case 0:
 		if r.IsDefault() {
@@ -187,7 +174,7 @@ func (p *routesPanel) cell(row, col int) string {
 		return addrOrDash(r.PrefSrc)
 	}
 	switch {
-	case rr.conflict:
+	case p.set.conflict(rr):
 		return "conflict"
 	case r.IsDefault():
 		return "default"
@@ -217,9 +204,9 @@ func addrOrDash(a netip.Addr) string {
 }
 
 func (p *routesPanel) rowStyle(row int) rowStyle {
-	rr := p.rows[row]
+	rr := p.rows()[row]
 	switch {
-	case rr.conflict:
+	case p.set.conflict(rr):
 		return rowBad
 	case rr.r.IsDefault():
 		return rowDefault
@@ -238,13 +225,8 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 	if !p.all {
 		mode = "re6st routes only"
 	}
-	conflicts := 0
-	for _, r := range p.rows {
-		if r.conflict {
-			conflicts++
-		}
-	}
-	line := fmt.Sprintf("%s · %d shown · a toggles · enter explains", mode, len(p.rows))
+	conflicts := p.set.conflicts
+	line := fmt.Sprintf("%s · %d shown · a toggles · enter explains", mode, len(p.rows()))
 	if conflicts > 0 {
 		line = m.styles.Bad.Render(plural(conflicts, "route")+" in conflict") + " · " + line
 	}
@@ -252,18 +234,11 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
 	}
-	if len(p.rows) == 0 {
+	if len(p.rows()) == 0 {
 		b.WriteString(m.styles.Dim.Render("  no route to show; a shows all routes, esc clears the filter"))
 		return b.String()
 	}
-	t := table{cols: routeCols, n: len(p.rows), cursor: true, cell: p.cell, style: p.rowStyle}
+	t := table{cols: routeCols, n: len(p.rows()), cursor: true, cell: p.cell, style: p.rowStyle}
 	b.WriteString(t.view(p.list, w, p.tableHeight()+1, &m.styles))
 	return b.String()
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -52,6 +52,29 @@ func (l *list) fit(n, height int) {
 	l.offset = clamp(l.offset, 0, max(n-height, 0))
 }
 
+// inserted keeps the cursor and the view on the rows they showed after a
+// row went in at index i; n is the new number of rows.
+func (l *list) inserted(i, n, height int) {
+	if n > 1 && i <= l.cursor {
+		l.cursor++
+	}
+	if i < l.offset {
+		l.offset++
+	}
+	l.fit(n, height)
+}
+
+// removed does the same after the row at index i went away.
+func (l *list) removed(i, n, height int) {
+	if i < l.cursor {
+		l.cursor--
+	}
+	if i < l.offset {
+		l.offset--
+	}
+	l.fit(n, height)
+}
+
 func clamp(v, lo, hi int) int {
 	if v > hi {
 		v = hi
