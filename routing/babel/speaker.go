@@ -2,6 +2,7 @@ package babel
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"re6st-tui/routing/babel/wire"
 )
 
 // ErrStopped is returned by calls made after Run returned.
@@ -29,11 +32,26 @@ type Speaker struct {
 
 // New checks cfg and builds a speaker that sends with tx and installs routes with kern.
 func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, error) {
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StateFile != "" {
+		st, ok, err := takeState(cfg.StateFile)
+		if err != nil {
+			log.Warn("babel: starting without the saved router-id and seqno", "err", err)
+		}
+		if ok && (cfg.RouterID == (wire.RouterID{}) || !st.HasRouterID || st.RouterID == cfg.RouterID) {
+			if cfg.RouterID == (wire.RouterID{}) && st.HasRouterID {
+				cfg.RouterID = st.RouterID
+			}
+			cfg.Seqno = st.Seqno + 1 // as babeld: past anything we sent before the stop
+		}
+	}
+	if cfg.RouterID == (wire.RouterID{}) {
+		cfg.RouterID = randomRouterID()
+	}
+	if err := cfg.defaults(); err != nil {
+		return nil, err
 	}
 	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[*subscriber]struct{}{}}
 	s.c = newCore(cfg, log, tx, kern, time.Now(), rand.Uint64())
@@ -56,11 +74,11 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 		select {
 		case <-ctx.Done():
 			c.shutdown(time.Now())
-			return nil
+			return s.saveState()
 		case d, ok := <-rx:
 			if !ok {
 				c.shutdown(time.Now())
-				return errors.New("babel: receive channel closed")
+				return errors.Join(errors.New("babel: receive channel closed"), s.saveState())
 			}
 			c.now = time.Now()
 			c.receive(d)
@@ -71,6 +89,26 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// saveState writes the state file after a clean stop.
+func (s *Speaker) saveState() error {
+	if s.c.cfg.StateFile == "" {
+		return nil
+	}
+	return saveState(s.c.cfg.StateFile, savedState{RouterID: s.c.cfg.RouterID, HasRouterID: true, Seqno: s.c.seqno})
+}
+
+// randomRouterID is a random id with the EUI-64 group and global bits
+// clear, as babeld picks one when no interface has a global MAC address.
+func randomRouterID() wire.RouterID {
+	var id wire.RouterID
+	binary.BigEndian.PutUint64(id[:], rand.Uint64())
+	id[0] &^= 3
+	if id == (wire.RouterID{}) {
+		id[7] = 1
+	}
+	return id
 }
 
 // maxBatch bounds the datagrams processed in one round, before timers run.
