@@ -49,7 +49,7 @@ func (n *Node) ConnectPeer(ctx context.Context, prefix netip.Prefix) error {
 // RefreshNetworkConfig fetches the network config now.
 func (n *Node) RefreshNetworkConfig(ctx context.Context) error {
 	done := make(chan error, 1)
-	if err := n.do(ctx, func() error { n.fetchConfig(n.loopCtx, done); return nil }); err != nil {
+	if err := n.do(ctx, func() error { n.fetchConfig(done); return nil }); err != nil {
 		return err
 	}
 	select {

@@ -93,6 +93,7 @@ type Node struct {
 	// A network config fetch is under way: its outcome arrives on
 	// fetches and goes to fetchWaiters too.
 	fetching     bool
+	lastFetch    time.Time // when the last fetch started
 	fetches      chan fetched
 	fetchWaiters []chan<- error
 	// fatal ends the loop: the node cannot go on.

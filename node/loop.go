@@ -55,8 +55,8 @@ func (n *Node) loop(ctx context.Context) error {
 			if n.dirty {
 				n.refreshState()
 			}
-		case ev, ok := <-babelEvents:
-			if !ok || ev.Kind == babel.FellBehind {
+		case _, ok := <-babelEvents:
+			if !ok {
 				babelEvents = n.speaker.Subscribe(ctx)
 			}
 			n.dirty = true
@@ -64,7 +64,7 @@ func (n *Node) loop(ctx context.Context) error {
 			f()
 		case <-refetch:
 			n.refetch = time.Time{}
-			n.fetchConfig(ctx, nil)
+			n.fetchConfig(nil)
 		case f := <-n.fetches:
 			n.fetchDone(ctx, f)
 		case <-revoke:
@@ -88,10 +88,7 @@ func (n *Node) round(ctx context.Context) {
 		n.log.Info("peer forgotten", "peer", identity.CN(p))
 	}
 	n.broadcastVersion()
-	if now.After(n.nextCheck) {
-		n.nextCheck = now.Add(netconfCheck)
-		n.checkStale(ctx)
-	}
+	n.checkStale(now)
 	n.refreshState()
 }
 

@@ -9,23 +9,41 @@ import (
 	"re6st-tui/node/peer"
 )
 
+// cutOffRefetch is how often a node without a route to the registry
+// fetches the network config: it may be cut off because it missed a
+// change, its own revocation first, that no peer would tell it any more
+// (re6st waits for two hourly checks).
+const cutOffRefetch = 5 * time.Minute
+
+// refetchDue reports whether a node cut off from the registry should fetch
+// the network config again now.
+func refetchDue(cutOff bool, lastFetch, now time.Time) bool {
+	return cutOff && now.Sub(lastFetch) >= cutOffRefetch
+}
+
 // liveKeys are the network settings a running node applies at once,
 // beyond those re6st itself applies live (crl, version, protocol,
 // registry_prefix, min_protocol, valid_until): re6st restarts for them.
 var liveKeys = []string{"tunnel_refresh"}
 
-// checkStale fetches the network config when two hourly checks in a row
-// found it maybe stale: the registry unreachable, or the config past its
-// valid_until (Python nodes never read valid_until), in case we missed a
-// change.
-func (n *Node) checkStale(ctx context.Context) {
+// checkStale runs every round. A node without a route to the registry
+// fetches the network config every cutOffRefetch. Hourly, a config past
+// its valid_until found twice in a row is fetched again too (re6st means
+// to do so; its nodes never read valid_until).
+func (n *Node) checkStale(now time.Time) {
 	if n.net.RegistryPrefix == n.id.Prefix {
 		return
 	}
-	expired := n.net.ValidUntil > 0 && time.Now().After(time.Unix(int64(n.net.ValidUntil), 0))
-	stale := n.mgr.Disconnected() || expired
+	if refetchDue(n.mgr.Disconnected(), n.lastFetch, now) {
+		n.fetchConfig(nil)
+	}
+	if now.Before(n.nextCheck) {
+		return
+	}
+	n.nextCheck = now.Add(netconfCheck)
+	stale := n.net.ValidUntil > 0 && now.After(time.Unix(int64(n.net.ValidUntil), 0))
 	if stale && n.staleOnce {
-		n.fetchConfig(ctx, nil)
+		n.fetchConfig(nil)
 	}
 	n.staleOnce = stale
 }
@@ -33,16 +51,17 @@ func (n *Node) checkStale(ctx context.Context) {
 // fetchConfig asks the registry for the network config, without waiting:
 // the answer is applied by the loop (fetchDone), and done, if not nil,
 // then gets the outcome. A registry that does not answer must not stop
-// the node for the length of an HTTP timeout.
-func (n *Node) fetchConfig(ctx context.Context, done chan<- error) {
+// the node for the length of an HTTP timeout. The request lives as long
+// as the loop, whoever asked.
+func (n *Node) fetchConfig(done chan<- error) {
 	if done != nil {
 		n.fetchWaiters = append(n.fetchWaiters, done)
 	}
 	if n.fetching {
 		return
 	}
-	n.fetching = true
-	reg, id, out := n.reg, n.id, n.fetches
+	n.fetching, n.lastFetch = true, time.Now()
+	ctx, reg, id, out := n.loopCtx, n.reg, n.id, n.fetches
 	go func() {
 		f := getNetworkConfig(ctx, reg, id)
 		select {

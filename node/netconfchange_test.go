@@ -2,6 +2,7 @@ package node
 
 import (
 	"testing"
+	"time"
 
 	"re6st-tui/node/config"
 	"re6st-tui/node/netconf"
@@ -32,5 +33,22 @@ func TestRestartOnlyForNeedRestartKeys(t *testing.T) {
 				t.Errorf("restart reason %q for %v, want a restart: %v", why, tc.changed, tc.restart)
 			}
 		})
+	}
+}
+
+func TestCutOffNodeRefetches(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		cutOff bool
+		since  time.Duration
+		due    bool
+	}{
+		{false, time.Hour, false},
+		{true, time.Minute, false},
+		{true, cutOffRefetch, true},
+	} {
+		if got := refetchDue(tc.cutOff, t0, t0.Add(tc.since)); got != tc.due {
+			t.Errorf("cut off %v, last fetch %v ago: due %v, want %v", tc.cutOff, tc.since, got, tc.due)
+		}
 	}
 }
