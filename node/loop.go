@@ -55,8 +55,8 @@ func (n *Node) loop(ctx context.Context) error {
 			if n.dirty {
 				n.refreshState()
 			}
-		case ev, ok := <-babelEvents:
-			if !ok || ev.Kind == babel.FellBehind {
+		case _, ok := <-babelEvents:
+			if !ok {
 				babelEvents = n.speaker.Subscribe(ctx)
 			}
 			n.dirty = true

@@ -3,14 +3,14 @@
 // debugging:
 //
 //	re6st-babel -id 02:00:00:00:00:00:00:0b -i tap0:tunnel -i eth0 \
-//	    -x 2001:db8:b::/48 -x '::/0 from 2001:db8::/32' -control /run/b.sock
+//	    -x 2001:db8:b::/48 -x '::/0 from 2001:db8::/32' -control /run/b.sock \
+//	    -state /var/lib/re6st-babel.state
 //
 // Connecting to the control socket returns the speaker's snapshot as JSON.
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -44,7 +45,8 @@ func main() {
 
 func run() error {
 	var ifaces, xroutes, accept list
-	id := flag.String("id", "", "router-id (8 hex bytes); random when empty")
+	id := flag.String("id", "", "router-id (8 hex bytes); when empty, the state file's or a random one")
+	state := flag.String("state", "", "file keeping the router-id and seqno across clean restarts (babeld's -S)")
 	hello := flag.Duration("hello", 4*time.Second, "hello interval")
 	sign := flag.String("sign", "", "MAC key to sign with: blake2s128:HEX or hmac-sha256:HEX")
 	acceptBad := flag.Bool("accept-bad-signatures", false, "process packets with bad or missing MACs")
@@ -54,6 +56,7 @@ func run() error {
 	noKernel := flag.Bool("no-kernel", false, "do not install routes")
 	debug := flag.Bool("debug", false, "debug logging")
 	xfile := flag.String("xfile", "", "file of prefixes to originate, one '-x' value per line")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	flag.Var(&ifaces, "i", "interface NAME or NAME:tunnel (repeatable)")
 	flag.Var(&xroutes, "x", "prefix to originate, 'P' or 'P from SRC' (repeatable)")
 	flag.Var(&accept, "accept", "extra MAC key accepted on receipt (repeatable)")
@@ -70,6 +73,16 @@ func run() error {
 			}
 		}
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -79,6 +92,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cfg.StateFile = *state
 	if cfg.Auth, err = auth(*sign, accept, *acceptBad); err != nil {
 		return err
 	}
@@ -140,9 +154,7 @@ func run() error {
 
 func config(id string, hello time.Duration, xs list, network, prefSrc string) (babel.Config, error) {
 	cfg := babel.Config{Hello: hello}
-	if id == "" {
-		_, _ = rand.Read(cfg.RouterID[:])
-	} else {
+	if id != "" {
 		r, err := wire.ParseRouterID(id)
 		if err != nil {
 			return cfg, err

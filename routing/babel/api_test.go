@@ -118,19 +118,57 @@ func TestSpeakerAPI(t *testing.T) {
 	}
 }
 
-func TestSlowSubscriberIsDropped(t *testing.T) {
-	s := &Speaker{subs: map[chan Event]struct{}{}, done: make(chan struct{})}
-	ch := s.Subscribe(context.Background())
-	for range 1000 {
-		s.publish(Event{Kind: NeighbourChanged})
+// A subscriber that does not read while 10,000 routes change ten times
+// holds one event per route, the latest; the speaker never waits for it.
+func TestSlowSubscriberGetsLatestState(t *testing.T) {
+	s := &Speaker{subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := s.Subscribe(ctx)
+	const routes, rounds = 10000, 10
+	prefix := func(i int) netip.Prefix {
+		return netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 4: byte(i >> 8), 5: byte(i)}), 48)
 	}
-	var last Event
+	for round := range rounds {
+		evs := make([]Event, routes)
+		for i := range evs {
+			evs[i] = Event{Kind: RouteChanged, Route: &RouteInfo{Prefix: prefix(i), Metric: uint16(round)}}
+		}
+		s.publish(evs)
+	}
+	s.publish([]Event{
+		{Kind: NeighbourAdded, Neighbour: &NeighbourInfo{Iface: "t0", Addr: ll(2, 1), Cost: inf}},
+		{Kind: NeighbourChanged, Neighbour: &NeighbourInfo{Iface: "t0", Addr: ll(2, 1), Cost: 96}},
+		{Kind: NeighbourAdded, Neighbour: &NeighbourInfo{Iface: "t0", Addr: ll(3, 1)}},
+		{Kind: NeighbourFlushed, Neighbour: &NeighbourInfo{Iface: "t0", Addr: ll(3, 1)}},
+	})
+	latest := map[netip.Prefix]uint16{}
+	neighbours := map[netip.Addr]Event{}
 	n := 0
-	for ev := range ch {
-		last = ev
+	for len(latest) < routes || latest[prefix(routes-1)] != rounds-1 || len(neighbours) < 2 {
+		ev := <-ch
 		n++
+		if ev.Route != nil {
+			latest[ev.Route.Prefix] = ev.Route.Metric
+		} else {
+			neighbours[ev.Neighbour.Addr] = ev
+		}
 	}
-	if last.Kind != FellBehind || n > 256 {
-		t.Errorf("got %d events, last %v", n, last.Kind)
+	for p, m := range latest {
+		if m != rounds-1 {
+			t.Fatalf("%v: last event has metric %d, want %d", p, m, rounds-1)
+		}
+	}
+	// The channel's buffer may hold events of the first round.
+	if n > routes+2+cap(ch)+1 {
+		t.Errorf("%d events for %d routes and 2 neighbours", n, routes)
+	}
+	if ev := neighbours[ll(2, 1)]; ev.Kind != NeighbourAdded || ev.Neighbour.Cost != 96 {
+		t.Errorf("neighbour added then changed: %v %+v", ev.Kind, ev.Neighbour)
+	}
+	if ev := neighbours[ll(3, 1)]; ev.Kind != NeighbourFlushed {
+		t.Errorf("neighbour added then flushed: %v", ev.Kind)
+	}
+	cancel()
+	for range ch {
 	}
 }

@@ -2,6 +2,7 @@ package babel_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"re6st-tui/node/netlab"
+	"re6st-tui/routing/babel"
 )
 
 // buildSpeaker builds cmd/re6st-babel so the receiver is measured as its own process.
@@ -100,9 +102,14 @@ func BenchmarkLabRoutes10k(b *testing.B) {
 						if recv == "babeld" {
 							cf := filepath.Join(dir, "r.conf")
 							os.WriteFile(cf, []byte("router-id 02:00:00:00:00:00:00:02\nredistribute deny\ninterface eth0 type tunnel\n"), 0o600)
-							p, err = h2.Start("babeld", "-c", cf, "-I", "", "-S", filepath.Join(dir, "r.state"), "-H", "4")
+							p, err = h2.Start("babeld", "-c", cf, "-I", "", "-S", filepath.Join(dir, "r.state"), "-H", "4", "-g", filepath.Join(dir, "r.sock"))
 						} else {
-							p, err = h2.Start(bin, "-id", "02:00:00:00:00:00:00:02", "-i", "eth0:tunnel", "-hello", "4s", "-debug="+strconv.FormatBool(os.Getenv("BABEL_DEBUG") != ""))
+							args := []string{"-id", "02:00:00:00:00:00:00:02", "-i", "eth0:tunnel", "-hello", "4s", "-control", filepath.Join(dir, "r.sock"), "-debug=" + strconv.FormatBool(os.Getenv("BABEL_DEBUG") != "")}
+							if dir := os.Getenv("BABEL_PROFILE_DIR"); dir != "" {
+								// The receiver's CPU profile, written when it stops.
+								args = append(args, "-cpuprofile", filepath.Join(dir, "receiver-"+mode+".prof"))
+							}
+							p, err = h2.Start(bin, args...)
 						}
 						if err != nil {
 							b.Fatal(err)
@@ -158,9 +165,16 @@ func BenchmarkLabRoutes10k(b *testing.B) {
 						recvProc = start()
 					} else {
 						recvProc = start()
-						netlab.WaitFor(b, 30*time.Second, "receiver has the sender as neighbour", func() error {
+						// Warm: the link works both ways before the routes appear.
+						netlab.WaitFor(b, 30*time.Second, "sender and receiver use the link", func() error {
 							bd := &babeld{sock: filepath.Join(dir, "s.sock")}
-							return bd.has("neighbour", "txcost 96", "cost 96")
+							if err := bd.has("neighbour", "txcost 96", "cost 96"); err != nil {
+								return err
+							}
+							if recv == "babeld" {
+								return (&babeld{sock: filepath.Join(dir, "r.sock")}).has("neighbour", "txcost 96", "cost 96")
+							}
+							return ourNeighbourUsable(filepath.Join(dir, "r.sock"))
 						})
 						t0 = time.Now()
 						addRoutes(b, h1, n)
@@ -192,4 +206,24 @@ func BenchmarkLabRoutes10k(b *testing.B) {
 			})
 		}
 	}
+}
+
+// ourNeighbourUsable asks re6st-babel's control socket whether it has a
+// neighbour with a finite cost.
+func ourNeighbourUsable(sock string) error {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var snap babel.Snapshot
+	if err := json.NewDecoder(c).Decode(&snap); err != nil {
+		return err
+	}
+	for _, n := range snap.Neighbours {
+		if n.Cost < 0xFFFF {
+			return nil
+		}
+	}
+	return fmt.Errorf("no usable neighbour: %+v", snap.Neighbours)
 }

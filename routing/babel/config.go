@@ -70,9 +70,15 @@ type Xroute struct {
 
 // Config is the speaker's configuration.
 type Config struct {
+	// RouterID identifies us; zero takes the state file's, else a random one.
 	RouterID wire.RouterID
-	// Seqno is our initial sequence number (persist it across restarts).
+	// Seqno is our initial sequence number, unless the state file has one.
 	Seqno uint16
+	// StateFile keeps the router-id and seqno across clean restarts, as
+	// babeld's -S file: read and removed at start, written at a clean stop.
+	// After a crash there is none, so a random router-id is picked and no
+	// neighbour holds newer routes from us than we announce.
+	StateFile string
 	// Hello is the default hello interval (re6st: the network's hello, 15 s; babeld: 4 s).
 	Hello time.Duration
 	// RTT is the default RTT tuning for tunnel interfaces.
@@ -113,8 +119,8 @@ type InstallPolicy struct {
 }
 
 func (c *Config) defaults() error {
-	if c.RouterID == (wire.RouterID{}) || c.RouterID == (wire.RouterID{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) {
-		return fmt.Errorf("babel: router-id %v is reserved: pick a random one", c.RouterID)
+	if c.RouterID == (wire.RouterID{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) {
+		return fmt.Errorf("babel: router-id %v is reserved: pick another one, or none for a random one", c.RouterID)
 	}
 	if c.Hello <= 0 {
 		c.Hello = 4 * time.Second

@@ -1,9 +1,11 @@
 package babel
 
 import (
+	"bytes"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"re6st-tui/routing/babel/wire"
@@ -28,14 +30,37 @@ type Transport interface {
 	Leave(ifindex int) error
 }
 
-// Kernel installs routes: [kernel.Netlink] or [kernel.Fake].
+// Kernel installs routes: [kernel.Netlink] or [kernel.Fake]. Apply makes
+// the changes in order and returns nil, or one error per change.
 type Kernel interface {
-	Replace(r kernel.Route) error
-	Delete(r kernel.Route) error
+	Apply(ops []kernel.Op) []error
 }
 
 // routeKey is (destination, source): the key of every table (RFC 9079).
-type routeKey struct{ dst, src netip.Prefix }
+// It is stored without zones or pointers, so that maps keyed by it are
+// cheap to hash and the garbage collector need not scan them.
+type routeKey struct {
+	dstAddr, srcAddr [16]byte
+	dstBits, srcBits uint8
+	v4               bool
+}
+
+// makeKey builds the key of (dst, src); both have the same family.
+func makeKey(dst, src netip.Prefix) routeKey {
+	dst, src = dst.Masked(), src.Masked()
+	return routeKey{dstAddr: dst.Addr().As16(), srcAddr: src.Addr().As16(),
+		dstBits: uint8(dst.Bits()), srcBits: uint8(max(src.Bits(), 0)), v4: dst.Addr().Is4()}
+}
+
+func (k routeKey) prefix(a [16]byte, bits uint8) netip.Prefix {
+	if k.v4 {
+		return netip.PrefixFrom(netip.AddrFrom16(a).Unmap(), int(bits))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(a), int(bits))
+}
+
+func (k routeKey) dst() netip.Prefix { return k.prefix(k.dstAddr, k.dstBits) }
+func (k routeKey) src() netip.Prefix { return k.prefix(k.srcAddr, k.srcBits) }
 
 type neighKey struct {
 	ifindex int
@@ -58,9 +83,9 @@ type iface struct {
 
 // outbox buffers TLVs for one destination until its flush time.
 type outbox struct {
-	tlvs    []wire.TLV
+	tlvs []wire.TLV
+	// updates may hold a key more than once: flush sorts and compacts it.
 	updates []routeKey
-	queued  map[routeKey]bool
 	full    bool
 	flushAt time.Time
 }
@@ -74,14 +99,28 @@ func (o *outbox) schedule(at time.Time) {
 	}
 }
 
-func (o *outbox) addUpdate(k routeKey) {
-	if o.queued == nil {
-		o.queued = map[routeKey]bool{}
+// addUpdate queues an Update for k. Duplicates are dropped at flush, at
+// most a second later.
+func (o *outbox) addUpdate(k routeKey) { o.updates = append(o.updates, k) }
+
+// compactKeys sorts keys as the wire likes them (longer prefixes first, so
+// that prefix compression works) and drops duplicates.
+func compactKeys(keys []routeKey) []routeKey {
+	slices.SortFunc(keys, compareKeys)
+	return slices.Compact(keys)
+}
+
+func compareKeys(a, b routeKey) int {
+	if a.dstBits != b.dstBits {
+		return int(b.dstBits) - int(a.dstBits)
 	}
-	if !o.queued[k] {
-		o.queued[k] = true
-		o.updates = append(o.updates, k)
+	if c := bytes.Compare(a.dstAddr[:], b.dstAddr[:]); c != 0 {
+		return c
 	}
+	if a.srcBits != b.srcBits {
+		return int(b.srcBits) - int(a.srcBits)
+	}
+	return bytes.Compare(a.srcAddr[:], b.srcAddr[:])
 }
 
 // core is the protocol state machine. It is not safe for concurrent use:
@@ -92,7 +131,11 @@ type core struct {
 	rng  *rand.Rand
 	tx   Transport
 	kern Kernel
-	emit func(Event)
+	// watched reports whether anyone subscribed to events; events and
+	// dirty hold what changed in the current round.
+	watched func() bool
+	events  []Event
+	dirty   map[routeKey]struct{}
 
 	now    time.Time
 	epoch  time.Time // origin of the µs timestamp clock
@@ -101,7 +144,6 @@ type core struct {
 	neighs map[neighKey]*neighbour
 	// multipliers survive the neighbour (set before it appears or re-created).
 	multipliers map[neighKey]uint16
-	sources     map[sourceKey]*source
 	routes      map[routeKey]*entry
 	xroutes     map[routeKey]Xroute
 	resends     []resend
@@ -109,6 +151,11 @@ type core struct {
 	own         map[routeKey]*ownRequest
 	sent        map[sourceKey]sentRequest
 	kowner      map[kernel.Key]routeKey
+	// kops are the kernel changes not yet committed, kopKeys their keys.
+	kops    []kernel.Op
+	kopKeys []routeKey
+	// before is changeVia's scratch space, kept between calls.
+	before []before
 
 	nextCheck, nextExpiry, nextSourceGC time.Time
 	stats                               Stats
@@ -116,15 +163,15 @@ type core struct {
 
 func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.Time, seed uint64) *core {
 	c := &core{
-		cfg: cfg, log: log, tx: tx, kern: kern, emit: func(Event) {},
+		cfg: cfg, log: log, tx: tx, kern: kern, watched: func() bool { return false },
 		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now:    now,
 		epoch:  now.Add(-time.Second), // never 0 at start
 		seqno:  cfg.Seqno,
 		ifaces: map[int]*iface{}, neighs: map[neighKey]*neighbour{},
 		multipliers: map[neighKey]uint16{},
-		sources:     map[sourceKey]*source{}, routes: map[routeKey]*entry{},
-		xroutes: map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
+		routes:      map[routeKey]*entry{},
+		xroutes:     map[routeKey]Xroute{}, forwarded: map[routeKey]*pendingRequest{},
 		own:    map[routeKey]*ownRequest{},
 		kowner: map[kernel.Key]routeKey{},
 	}
@@ -138,7 +185,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 }
 
 func xkey(x Xroute) routeKey {
-	return routeKey{x.Prefix.Masked(), wire.SrcOrZero(x.Prefix, x.Src).Masked()}
+	return makeKey(x.Prefix.Masked(), wire.SrcOrZero(x.Prefix, x.Src).Masked())
 }
 
 // timestamp is our µs clock modulo 2³², never 0.

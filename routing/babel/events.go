@@ -18,10 +18,12 @@ const (
 	NeighbourFlushed
 	RouteChanged // the selected route for (Prefix, Src) changed; Route.Installed false = none
 	InterfaceChanged
-	FellBehind // the subscriber was too slow; its channel closes after this
 )
 
-// Event is one change, sent to subscribers.
+// Event is one change, sent to subscribers. Events are keyed by what they
+// describe (a route's prefix and source, a neighbour's interface and
+// address, an interface's name): a subscriber that reads slowly gets the
+// latest state of each key once, not every step.
 type Event struct {
 	Kind      EventKind
 	Neighbour *NeighbourInfo `json:",omitempty"`
@@ -101,27 +103,53 @@ func (c *core) neighInfo(n *neighbour) NeighbourInfo {
 }
 
 func (c *core) routeInfo(k routeKey, e *entry, r *route) RouteInfo {
-	return RouteInfo{Prefix: k.dst, Src: k.src, RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
+	return RouteInfo{Prefix: k.dst(), Src: k.src(), RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
 		RefMetric: r.refmetric, Via: r.neigh.addr, Iface: r.neigh.ifc.Name,
-		Feasible: c.feasibleRoute(k, r), Installed: e.installed == r, InKernel: e.installed == r && e.kernel != nil}
+		Feasible: c.feasibleRoute(e, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
 }
 
 func (c *core) emitNeighbour(n *neighbour, kind EventKind) {
+	if !c.watched() {
+		return
+	}
 	ni := c.neighInfo(n)
-	c.emit(Event{Kind: kind, Neighbour: &ni})
+	c.events = append(c.events, Event{Kind: kind, Neighbour: &ni})
 }
 
 func (c *core) emitInterface(ifc *iface) {
+	if !c.watched() {
+		return
+	}
 	ii := c.ifaceInfo(ifc)
-	c.emit(Event{Kind: InterfaceChanged, Interface: &ii})
+	c.events = append(c.events, Event{Kind: InterfaceChanged, Interface: &ii})
 }
 
+// emitRoute notes that k changed; its event is built from the state at the
+// end of the round (see takeEvents), once however often it changed.
 func (c *core) emitRoute(k routeKey) {
-	ri := RouteInfo{Prefix: k.dst, Src: k.src, Metric: inf}
-	if e := c.routes[k]; e != nil && e.installed != nil {
-		ri = c.routeInfo(k, e, e.installed)
+	if !c.watched() {
+		return
 	}
-	c.emit(Event{Kind: RouteChanged, Route: &ri})
+	if c.dirty == nil {
+		c.dirty = map[routeKey]struct{}{}
+	}
+	c.dirty[k] = struct{}{}
+}
+
+// takeEvents returns the events of the round, after its kernel changes were
+// committed, and forgets them.
+func (c *core) takeEvents() []Event {
+	evs := c.events
+	c.events = nil
+	for k := range c.dirty {
+		ri := RouteInfo{Prefix: k.dst(), Src: k.src(), Metric: inf}
+		if e := c.routes[k]; e != nil && e.installed != nil {
+			ri = c.routeInfo(k, e, e.installed)
+		}
+		evs = append(evs, Event{Kind: RouteChanged, Route: &ri})
+	}
+	clear(c.dirty)
+	return evs
 }
 
 func (c *core) snapshot() Snapshot {
@@ -137,9 +165,11 @@ func (c *core) snapshot() Snapshot {
 			s.Routes = append(s.Routes, c.routeInfo(k, e, r))
 		}
 	}
-	for sk, src := range c.sources {
-		s.Sources = append(s.Sources, SourceInfo{RouterID: sk.rid, Prefix: sk.dst, Src: sk.src,
-			Seqno: src.seqno, Metric: src.metric, Age: c.now.Sub(src.time)})
+	for k, e := range c.routes {
+		for _, src := range e.sources {
+			s.Sources = append(s.Sources, SourceInfo{RouterID: src.rid, Prefix: k.dst(), Src: k.src(),
+				Seqno: src.seqno, Metric: src.metric, Age: c.now.Sub(src.time)})
+		}
 	}
 	for _, x := range c.xroutes {
 		s.Xroutes = append(s.Xroutes, x)

@@ -57,7 +57,7 @@ func (c *core) flushOrigin(ifname string, origin netip.Prefix) (int, error) {
 	origin = origin.Masked()
 	var gone []*neighbour
 	for k, e := range c.routes {
-		if k.dst != origin {
+		if k.dst() != origin {
 			continue
 		}
 		for _, r := range e.routes {

@@ -70,6 +70,7 @@ func TestFlushErrors(t *testing.T) {
 	if err := a.c.flushNeighbourAt("a-b", ll(2, 1)); err != nil {
 		t.Fatal(err)
 	}
+	a.c.commit()
 	if len(a.c.neighs) != 0 || a.kernelHas("2001:db8:b::/48 via") {
 		t.Errorf("after FlushNeighbour: %d neighbours, kernel:\n%s", len(a.c.neighs), a.kern)
 	}

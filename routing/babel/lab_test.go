@@ -220,9 +220,10 @@ func routeLine(t *testing.T, h *netlab.Host, want ...string) func() error {
 
 func TestLabBabeldInterop(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		key  string
-	}{{"plain", ""}, {"blake2s", "000102030405060708090a0b0c0d0e0f"}} {
+		name    string
+		key     string
+		unicast bool // babeld sends all but its Hellos by unicast
+	}{{"plain", "", false}, {"blake2s", "000102030405060708090a0b0c0d0e0f", false}, {"unicast", "", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			lab := netlab.New(t, netlab.Config{Hosts: 2})
 			h1, h2 := lab.Host("h1"), lab.Host("h2")
@@ -230,7 +231,11 @@ func TestLabBabeldInterop(t *testing.T) {
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "2001:db8:a::/48", "proto", "static")
 			h1.Run(t, "ip", "-6", "route", "add", "unreachable", "default", "proto", "static", "metric", "4000")
 			h2.Run(t, "ip", "-6", "addr", "add", "2001:db8:b::1/128", "dev", "lo", "nodad")
-			bd := startBabeld(t, h1, babeldConf(tc.key), "1")
+			conf := babeldConf(tc.key)
+			if tc.unicast {
+				conf = strings.Replace(conf, "interface eth0 type tunnel", "interface eth0 type tunnel unicast true", 1)
+			}
+			bd := startBabeld(t, h1, conf, "1")
 			cfg := babel.Config{RouterID: wire.RouterID{2, 0, 0, 0, 0, 0, 0, 0xb}, Hello: time.Second,
 				Xroutes: []babel.Xroute{{Prefix: netip.MustParsePrefix("2001:db8:b::/48")},
 					{Prefix: netip.MustParsePrefix("::/0"), Src: netip.MustParsePrefix("2001:db8:b::/48")}},

@@ -119,8 +119,7 @@ func (c *core) hello(n *neighbour, h wire.Hello, recvTS uint32) {
 	n.hist[slot].hello(c.now, h.Seqno, h.Interval)
 	if n.rxcost(c.now) != before {
 		// Tell the neighbour at once that the link works (or stopped working).
-		n.ifc.mc.tlvs = append(n.ifc.mc.tlvs, c.ihuTLV(n))
-		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentTLV)))
+		c.queueIHU(n, urgentTLV)
 	}
 	if slot == 0 && h.Interval != 0 {
 		n.lastMulticast = c.now
@@ -211,7 +210,7 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 		c.stats.Filtered++
 		return
 	}
-	k := routeKey{u.Prefix, u.Src}
+	k := makeKey(u.Prefix, u.Src)
 	e := c.routes[k]
 	var r *route
 	if e != nil {
@@ -229,24 +228,22 @@ func (c *core) handleUpdate(n *neighbour, u wire.Update) {
 		}
 		return
 	}
-	s := c.source(u.RouterID, k, u.Seqno)
-	feasible := s.feasible(c.now, u.Seqno, u.Metric)
 	if e == nil {
-		e = &entry{}
+		e = newEntry()
 		c.routes[k] = e
 	}
+	s := c.addSource(e, u.RouterID, u.Seqno)
+	feasible := s.feasible(c.now, u.Seqno, u.Metric)
 	old, oldRoute := c.stateOf(e), e.installed
 	if r == nil {
-		r = &route{neigh: n, smoothAt: c.now}
-		e.routes = append(e.routes, r)
-		r.smoothed = -1
+		r = c.newRoute(e, n)
 	}
 	if !feasible && e.installed == r && r.rid != u.RouterID {
 		e.installed = nil // a successor switching sources unfeasibly: uninstall
 	}
 	r.rid, r.seqno, r.refmetric = u.RouterID, u.Seqno, u.Metric
 	r.nexthop = u.NextHop
-	r.time, r.hold = c.now, holdTime(u.Interval)
+	r.time, r.hold = c.since(), holdTime(u.Interval)
 	if r.smoothed < 0 {
 		r.smoothed = max(float64(c.metric(r)), 32767)
 	}

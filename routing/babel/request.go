@@ -1,6 +1,7 @@
 package babel
 
 import (
+	"slices"
 	"time"
 
 	"re6st-tui/routing/babel/wire"
@@ -25,14 +26,17 @@ const (
 )
 
 // ownRequest is a Seqno Request we originated for a route we lost. It is
-// resent at +250 ms, +750 ms and +1.75 s while the route stays lost, and a
-// copy that comes back to us round a loop is not forwarded again.
+// resent at +250 ms, +750 ms and +1.75 s while the route stays lost, each
+// time to the best neighbour not asked yet (the one asked first may keep
+// forwarding it into a dead link), and a copy that comes back to us round
+// a loop is not forwarded again.
 type ownRequest struct {
 	rid     wire.RouterID
 	seqno   uint16
 	first   time.Time
 	last    time.Time
 	resends int
+	asked   []*neighbour
 }
 
 const (
@@ -71,7 +75,7 @@ func (c *core) usable(k routeKey) bool {
 // requestSeqno sends our own Seqno Request for k to n (or multicast when n
 // is nil), and resends it while k has no usable route.
 func (c *core) requestSeqno(k routeKey, rid wire.RouterID, seqno uint16, n *neighbour) {
-	req := wire.SeqnoRequest{Seqno: seqno, HopCount: 127, RouterID: rid, Prefix: k.dst, Src: k.src}
+	req := wire.SeqnoRequest{Seqno: seqno, HopCount: 127, RouterID: rid, Prefix: k.dst(), Src: k.src()}
 	if n != nil {
 		c.unicastTLV(n, req, true)
 	} else {
@@ -82,9 +86,18 @@ func (c *core) requestSeqno(k routeKey, rid wire.RouterID, seqno uint16, n *neig
 	}
 	if o := c.own[k]; o != nil && o.rid == rid && o.seqno == seqno && o.resends < ownResends {
 		o.last = c.now // already being resent
+		o.ask(n)
 		return
 	}
-	c.own[k] = &ownRequest{rid: rid, seqno: seqno, first: c.now, last: c.now}
+	o := &ownRequest{rid: rid, seqno: seqno, first: c.now, last: c.now}
+	o.ask(n)
+	c.own[k] = o
+}
+
+func (o *ownRequest) ask(n *neighbour) {
+	if n != nil && !slices.Contains(o.asked, n) {
+		o.asked = append(o.asked, n)
+	}
 }
 
 // runOwnRequests resends our requests that are due, and forgets those
@@ -100,13 +113,15 @@ func (c *core) runOwnRequests() {
 		}
 		o.resends++
 		o.last = c.now
-		req := wire.SeqnoRequest{Seqno: o.seqno, HopCount: 127, RouterID: o.rid, Prefix: k.dst, Src: k.src}
-		if n := c.bestNeighbour(k, nil); n != nil {
+		req := wire.SeqnoRequest{Seqno: o.seqno, HopCount: 127, RouterID: o.rid, Prefix: k.dst(), Src: k.src()}
+		n := c.nextAsked(k, o)
+		if n != nil {
 			c.unicastTLV(n, req, true)
 		} else {
 			c.multicastTLV(req, true)
 		}
-		c.log.Debug("babel: seqno request resent", "prefix", k.dst, "source", k.src, "seqno", o.seqno, "resend", o.resends)
+		o.ask(n)
+		c.log.Debug("babel: seqno request resent", "prefix", k.dst(), "source", k.src(), "seqno", o.seqno, "resend", o.resends)
 	}
 }
 
@@ -119,6 +134,35 @@ func (c *core) ownRequestsDue(earlier func(time.Time)) {
 			earlier(o.last.Add(duplicateWindow))
 		}
 	}
+}
+
+// nextAsked is the neighbour with the best finite route to k that o has
+// not asked yet, else the best one; nil when there is none.
+func (c *core) nextAsked(k routeKey, o *ownRequest) *neighbour {
+	e := c.routes[k]
+	if e == nil {
+		return nil
+	}
+	var best, fresh *route
+	for _, r := range e.routes {
+		m := c.metric(r)
+		if m >= inf {
+			continue
+		}
+		if best == nil || m < c.metric(best) {
+			best = r
+		}
+		if !slices.Contains(o.asked, r.neigh) && (fresh == nil || m < c.metric(fresh)) {
+			fresh = r
+		}
+	}
+	switch {
+	case fresh != nil:
+		return fresh.neigh
+	case best != nil:
+		return best.neigh
+	}
+	return nil
 }
 
 // bestNeighbour is the neighbour with the best finite route to k, not
@@ -142,18 +186,18 @@ func (c *core) bestNeighbour(k routeKey, except *neighbour) *neighbour {
 
 func (c *core) handleRouteRequest(n *neighbour, r wire.RouteRequest) {
 	if r.Wildcard() {
-		n.ifc.mc.tlvs = append(n.ifc.mc.tlvs, c.ihuTLV(n))
+		c.queueIHU(n, urgentUpdate)
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 		return
 	}
-	k := routeKey{r.Prefix, r.Src}
+	k := makeKey(r.Prefix, r.Src)
 	n.ifc.mc.addUpdate(k)
 	n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
 }
 
 func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
-	k := routeKey{r.Prefix, r.Src}
+	k := makeKey(r.Prefix, r.Src)
 	if _, ok := c.xroutes[k]; ok {
 		if r.RouterID == c.cfg.RouterID && seqnoNewer(r.Seqno, c.seqno) {
 			if r.HopCount > 0 && r.Seqno-c.seqno > 100 {
@@ -164,7 +208,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 			if seqnoNewer(r.Seqno, c.seqno) {
 				c.seqno = r.Seqno
 			}
-			c.log.Debug("babel: seqno request for our route", "prefix", k.dst, "seqno", c.seqno)
+			c.log.Debug("babel: seqno request for our route", "prefix", k.dst(), "seqno", c.seqno)
 		}
 		c.queueUpdate(k, true)
 		return
@@ -198,7 +242,7 @@ func (c *core) handleSeqnoRequest(n *neighbour, r wire.SeqnoRequest) {
 	}
 	c.forwarded[k] = &pendingRequest{rid: r.RouterID, seqno: r.Seqno, from: n, to: to, time: c.now}
 	r.HopCount--
-	c.log.Debug("babel: forward seqno request", "prefix", k.dst, "peer", to.addr, "seqno", r.Seqno)
+	c.log.Debug("babel: forward seqno request", "prefix", k.dst(), "peer", to.addr, "seqno", r.Seqno)
 	c.unicastTLV(to, r, true)
 }
 

@@ -117,10 +117,10 @@ func TestForwardedRequestDuplicates(t *testing.T) {
 	xAddr := netip.MustParseAddr("2001:db8:10::1")
 	s.runUntil(20*time.Second, "b's route via c", func() bool { return s.nextHop(b, xAddr) == c && s.nextHop(a, xAddr) == x })
 	s.run(10 * time.Second)
-	k := routeKey{netip.MustParsePrefix("2001:db8:10::/48"), netip.MustParsePrefix("::/0")}
+	k := makeKey(netip.MustParsePrefix("2001:db8:10::/48"), netip.MustParsePrefix("::/0"))
 	fromA, toC := b.neighbourOn(t, "b-a"), b.neighbourOn(t, "c-b")
 	seq := b.c.routes[k].installed.seqno + 1
-	req := wire.SeqnoRequest{Seqno: seq, HopCount: 100, RouterID: x.c.cfg.RouterID, Prefix: k.dst, Src: k.src}
+	req := wire.SeqnoRequest{Seqno: seq, HopCount: 100, RouterID: x.c.cfg.RouterID, Prefix: k.dst(), Src: k.src()}
 	deliver := func(from *neighbour, after time.Duration) {
 		s.now = s.now.Add(after)
 		b.c.now = s.now
@@ -155,7 +155,7 @@ func TestOwnRequestNotForwardedAgain(t *testing.T) {
 		xAddr := netip.MustParseAddr("2001:db8:10::1")
 		s.runUntil(20*time.Second, "a's route via x", func() bool { return s.nextHop(a, xAddr) == x })
 		s.run(10 * time.Second)
-		k := routeKey{netip.MustParsePrefix("2001:db8:10::/48"), netip.MustParsePrefix("::/0")}
+		k := makeKey(netip.MustParsePrefix("2001:db8:10::/48"), netip.MustParsePrefix("::/0"))
 		seq := a.c.routes[k].installed.seqno + 1
 		rid := x.c.cfg.RouterID
 		a.c.now = s.now
@@ -164,7 +164,7 @@ func TestOwnRequestNotForwardedAgain(t *testing.T) {
 		}
 		toX := a.neighbourOn(t, "a-x")
 		queuedRequests(toX)
-		a.c.handleSeqnoRequest(a.neighbourOn(t, "b-a"), wire.SeqnoRequest{Seqno: seq, HopCount: 120, RouterID: rid, Prefix: k.dst, Src: k.src})
+		a.c.handleSeqnoRequest(a.neighbourOn(t, "b-a"), wire.SeqnoRequest{Seqno: seq, HopCount: 120, RouterID: rid, Prefix: k.dst(), Src: k.src()})
 		if got := len(queuedRequests(toX)); got != map[bool]int{false: 1, true: 0}[ours] {
 			t.Errorf("our own request pending %v: forwarded %d times", ours, got)
 		}

@@ -3,6 +3,7 @@ package babel
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"re6st-tui/routing/babel/wire"
@@ -15,8 +16,10 @@ type sourceKey struct {
 	routeKey
 }
 
-// source holds a feasibility distance (§4.2).
+// source holds a feasibility distance (§4.2) for one router-id; it lives
+// in the entry of its (dst, src).
 type source struct {
+	rid    wire.RouterID
 	seqno  uint16
 	metric uint16
 	time   time.Time // created, or last advertised with a finite metric
@@ -46,14 +49,24 @@ func (s *source) advertised(now time.Time, seqno, metric uint16) {
 	s.time = now
 }
 
-func (c *core) source(rid wire.RouterID, k routeKey, seqno uint16) *source {
-	sk := sourceKey{rid, k}
-	s := c.sources[sk]
-	if s == nil {
-		s = &source{seqno: seqno, metric: inf, time: c.now}
-		c.sources[sk] = s
+// source returns the feasibility distance for rid in e, or nil. The pointer
+// is valid until the next call to addSource on e.
+func (e *entry) source(rid wire.RouterID) *source {
+	for i := range e.sources {
+		if e.sources[i].rid == rid {
+			return &e.sources[i]
+		}
 	}
-	return s
+	return nil
+}
+
+// addSource returns the feasibility distance for rid in e, creating it.
+func (c *core) addSource(e *entry, rid wire.RouterID, seqno uint16) *source {
+	if s := e.source(rid); s != nil {
+		return s
+	}
+	e.sources = append(e.sources, source{rid: rid, seqno: seqno, metric: inf, time: c.now})
+	return &e.sources[len(e.sources)-1]
 }
 
 // route is one neighbour's route to (dst, src).
@@ -63,18 +76,29 @@ type route struct {
 	seqno     uint16
 	refmetric uint16
 	nexthop   netip.Addr
-	time      time.Time // last finite update
-	hold      time.Duration
-	smoothed  float64
-	smoothAt  time.Time
+	// time (of the last finite update) and smoothAt are since the core's
+	// epoch (see [core.since]): no pointers for the garbage collector.
+	time     time.Duration
+	hold     time.Duration
+	smoothed float64
+	smoothAt time.Duration
 }
 
-// entry is everything about one (dst, src).
+// entry is everything about one (dst, src). It lives while it has routes,
+// an installed route or sources.
 type entry struct {
 	routes    []*route
+	sources   []source
 	installed *route
-	// kernel is what we put in the kernel for this key, if anything.
-	kernel *kernel.Route
+	// kernel is what we put in the kernel for this key, if inKernel.
+	kernel   kernel.Route
+	inKernel bool
+	// Most keys have one route and one source: their room comes with the
+	// entry, in one allocation.
+	route0  route
+	used0   bool
+	routes0 [1]*route
+	src0    [1]source
 }
 
 func holdTime(interval uint16) time.Duration {
@@ -82,7 +106,29 @@ func holdTime(interval uint16) time.Duration {
 	return time.Duration(max(s, 15)) * time.Second
 }
 
-func (c *core) expired(r *route) bool { return c.now.Sub(r.time) >= r.hold }
+func (c *core) expired(r *route) bool { return c.since()-r.time >= r.hold }
+
+// since is now as a duration since the core's epoch.
+func (c *core) since() time.Duration { return c.now.Sub(c.epoch) }
+
+// newEntry makes an entry for a key, with room for one route and one source.
+func newEntry() *entry {
+	e := &entry{}
+	e.routes, e.sources = e.routes0[:0], e.src0[:0]
+	return e
+}
+
+// newRoute adds a route through n to e.
+func (c *core) newRoute(e *entry, n *neighbour) *route {
+	r := &route{}
+	if !e.used0 {
+		// Only once: a pointer to a removed route may still be compared.
+		e.used0, r = true, &e.route0
+	}
+	*r = route{neigh: n, smoothAt: c.since(), smoothed: -1}
+	e.routes = append(e.routes, r)
+	return r
+}
 
 // metric is refmetric + link cost, capped; expired routes are unreachable.
 func (c *core) metric(r *route) uint16 {
@@ -95,8 +141,8 @@ func (c *core) metric(r *route) uint16 {
 // smooth returns r's smoothed metric, decaying it towards the current metric.
 func (c *core) smooth(r *route) float64 {
 	m := float64(c.metric(r))
-	dt := c.now.Sub(r.smoothAt)
-	r.smoothAt = c.now
+	dt := c.since() - r.smoothAt
+	r.smoothAt = c.since()
 	if dt > 0 {
 		r.smoothed = m + (r.smoothed-m)*math.Exp2(-float64(dt)/float64(c.cfg.SmoothingHalfLife))
 	}
@@ -106,8 +152,8 @@ func (c *core) smooth(r *route) float64 {
 	return r.smoothed
 }
 
-func (c *core) feasibleRoute(k routeKey, r *route) bool {
-	s := c.sources[sourceKey{r.rid, k}]
+func (c *core) feasibleRoute(e *entry, r *route) bool {
+	s := e.source(r.rid)
 	return s == nil || s.feasible(c.now, r.seqno, r.refmetric)
 }
 
@@ -145,7 +191,7 @@ func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
 		var bestSmoothed float64
 		for _, r := range e.routes {
 			s := c.smooth(r)
-			if c.metric(r) >= inf || !c.feasibleRoute(k, r) {
+			if c.metric(r) >= inf || !c.feasibleRoute(e, r) {
 				continue
 			}
 			if best == nil || s < bestSmoothed || (s == bestSmoothed && c.metric(r) < c.metric(best)) {
@@ -166,8 +212,10 @@ func (c *core) reselect(k routeKey, e *entry, old state, oldRoute *route) {
 	}
 	c.triggered(k, old, c.stateOf(e))
 	if len(e.routes) == 0 && e.installed == nil {
-		c.dropKernel(e)
-		delete(c.routes, k)
+		c.dropKernel(k, e)
+		if len(e.sources) == 0 {
+			delete(c.routes, k)
+		}
 	}
 }
 
@@ -204,7 +252,7 @@ func (c *core) triggered(k routeKey, old, cur state) {
 		c.queueUpdate(k, true)
 	}
 	if sent && old.present && old.metric < inf && int(cur.metric) >= int(old.metric)+288 {
-		c.multicastTLV(wire.RouteRequest{Prefix: k.dst, Src: k.src}, false)
+		c.multicastTLV(wire.RouteRequest{Prefix: k.dst(), Src: k.src()}, false)
 	}
 	if old.present != cur.present || old.metric != cur.metric || old.rid != cur.rid {
 		c.emitRoute(k)
@@ -220,7 +268,11 @@ func absDiff(a, b uint16) uint16 {
 
 // requestLost asks for a newer seqno after losing a finite route (§4.5).
 func (c *core) requestLost(k routeKey, old state) {
-	s := c.sources[sourceKey{old.rid, k}]
+	e := c.routes[k]
+	if e == nil {
+		return
+	}
+	s := e.source(old.rid)
 	if s == nil {
 		return
 	}
@@ -228,7 +280,7 @@ func (c *core) requestLost(k routeKey, old state) {
 	if s.metric >= inf {
 		seq = s.seqno
 	}
-	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst, "source", k.src, "seqno", seq)
+	c.log.Debug("babel: route lost, seqno request", "prefix", k.dst(), "source", k.src(), "seqno", seq)
 	c.requestSeqno(k, old.rid, seq, c.bestNeighbour(k, nil))
 }
 
@@ -249,12 +301,7 @@ func (c *core) retractNeighbour(n *neighbour) {
 // n's cost), and re-runs selection on every key involved, comparing with
 // what was installed before the change.
 func (c *core) changeVia(n *neighbour, change func()) {
-	type before struct {
-		k     routeKey
-		st    state
-		route *route
-	}
-	var keys []before
+	keys := c.before[:0]
 	for k, e := range c.routes {
 		for _, r := range e.routes {
 			if r.neigh == n {
@@ -269,6 +316,15 @@ func (c *core) changeVia(n *neighbour, change func()) {
 			c.reselect(b.k, e, b.st, b.route)
 		}
 	}
+	clear(keys)
+	c.before = keys[:0]
+}
+
+// before is the state of a key before a change, for changeVia.
+type before struct {
+	k     routeKey
+	st    state
+	route *route
 }
 
 // flushNeighbourRoutes removes every route through n.
@@ -299,7 +355,7 @@ func (c *core) expire() {
 	for k, e := range c.routes {
 		for i := 0; i < len(e.routes); {
 			r := e.routes[i]
-			if c.now.Sub(r.time) >= r.hold*7/8 {
+			if c.since()-r.time >= r.hold*7/8 {
 				c.flushRoute(k, e, i)
 				if c.routes[k] == nil {
 					break
@@ -311,25 +367,29 @@ func (c *core) expire() {
 		if c.routes[k] != nil {
 			c.consider(k) // expired (not yet old) routes become unreachable
 		}
-		if e := c.routes[k]; e != nil && e.installed != nil && e.kernel == nil {
+		if e := c.routes[k]; e != nil && e.installed != nil && !e.inKernel {
 			c.syncKernel(k, e) // retry an install the kernel refused
 		}
 	}
 }
 
+// gcSources forgets feasibility distances not refreshed for sourceStale
+// and no longer used by a route, and then the entries left empty.
 func (c *core) gcSources() {
-	for sk, s := range c.sources {
-		if c.now.Sub(s.time) > sourceStale {
-			if e := c.routes[sk.routeKey]; e != nil {
-				used := false
-				for _, r := range e.routes {
-					used = used || r.rid == sk.rid
-				}
-				if used {
-					continue
+	for k, e := range c.routes {
+		e.sources = slices.DeleteFunc(e.sources, func(s source) bool {
+			if c.now.Sub(s.time) <= sourceStale {
+				return false
+			}
+			for _, r := range e.routes {
+				if r.rid == s.rid {
+					return false
 				}
 			}
-			delete(c.sources, sk)
+			return true
+		})
+		if len(e.sources) == 0 && len(e.routes) == 0 && e.installed == nil && !e.inKernel {
+			delete(c.routes, k)
 		}
 	}
 }

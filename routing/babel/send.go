@@ -103,6 +103,30 @@ func (c *core) ihuTLV(n *neighbour) wire.IHU {
 	return ihu
 }
 
+// queueIHU queues an IHU for n, to leave within about delay: in n's unicast
+// packet when one is pending (babeld piggybacks it there too), else in the
+// interface's multicast packet.
+func (c *core) queueIHU(n *neighbour, delay time.Duration) {
+	o := &n.ifc.mc
+	if len(n.out.tlvs) > 0 {
+		o = &n.out
+	}
+	o.tlvs = append(o.tlvs, c.ihuTLV(n))
+	o.schedule(c.now.Add(c.roughly(delay)))
+}
+
+// companionHello is the unscheduled Hello that goes with an IHU carrying
+// RTT data when its packet has no Hello: the receiver samples the RTT only
+// from a timestamped Hello and such an IHU in one packet. In a unicast
+// packet it is a unicast Hello, with n's own seqno (as babeld).
+func (c *core) companionHello(ifc *iface, n *neighbour) wire.Hello {
+	if n == nil {
+		return c.helloTLV(ifc, 0)
+	}
+	n.uSeqno++
+	return wire.Hello{Flags: wire.HelloUnicast, Seqno: n.uSeqno, HasTimestamp: true, Timestamp: c.timestamp()}
+}
+
 // sendHello queues a scheduled Hello and the IHUs that go with it.
 func (c *core) sendHello(ifc *iface) {
 	ifc.hellos++
@@ -123,9 +147,9 @@ func (c *core) sendHello(ifc *iface) {
 // updateFor builds the Update we announce for k on ifc; false means none
 // (split horizon).
 func (c *core) updateFor(ifc *iface, k routeKey) (wire.Update, bool) {
-	u := wire.Update{Interval: cs(ifc.Update), Prefix: k.dst, Src: k.src,
+	u := wire.Update{Interval: cs(ifc.Update), Prefix: k.dst(), Src: k.src(),
 		HasRouterID: true, RouterID: c.cfg.RouterID, Seqno: c.seqno, Metric: inf}
-	if k.dst.Addr().Is4() {
+	if k.dst().Addr().Is4() {
 		u.NextHop = ifc.IPv4 // none: v4-via-v6
 	}
 	if x, ok := c.xroutes[k]; ok {
@@ -142,7 +166,7 @@ func (c *core) updateFor(ifc *iface, k routeKey) (wire.Update, bool) {
 	}
 	u.RouterID, u.Seqno, u.Metric = r.rid, r.seqno, c.metric(r)
 	if u.Metric < inf {
-		if s := c.sources[sourceKey{r.rid, k}]; s != nil {
+		if s := e.source(r.rid); s != nil {
 			s.advertised(c.now, r.seqno, u.Metric)
 		}
 	}
@@ -160,16 +184,7 @@ func (c *core) fullTable() []routeKey {
 			keys = append(keys, k)
 		}
 	}
-	// Longer prefixes first, as babeld, so compression works.
-	slices.SortFunc(keys, func(a, b routeKey) int {
-		if a.dst.Bits() != b.dst.Bits() {
-			return b.dst.Bits() - a.dst.Bits()
-		}
-		if c := a.dst.Addr().Compare(b.dst.Addr()); c != 0 {
-			return c
-		}
-		return a.src.Addr().Compare(b.src.Addr())
-	})
+	slices.SortFunc(keys, compareKeys)
 	return keys
 }
 
@@ -198,16 +213,23 @@ func (c *core) flush(ifc *iface, o *outbox, n *neighbour) {
 		}
 	}
 	for _, t := range o.tlvs {
+		if ihu, ok := t.(wire.IHU); ok && ihu.HasTimestamp && !w.HasHello() {
+			if w.Len()+64 > limit {
+				send() // the Hello and the IHU must share a packet
+			}
+			add(c.companionHello(ifc, n))
+		}
 		add(t)
 	}
-	keys := o.updates
+	keys := compactKeys(o.updates)
 	if o.full {
-		keys = c.fullTable()
-		for _, k := range o.updates {
+		table := c.fullTable()
+		for _, k := range keys {
 			if _, ok := c.xroutes[k]; !ok && (c.routes[k] == nil || c.routes[k].installed == nil) {
-				keys = append(keys, k) // pending retractions
+				table = append(table, k) // pending retractions
 			}
 		}
+		keys = table
 	}
 	for _, k := range keys {
 		if u, ok := c.updateFor(ifc, k); ok {
@@ -215,7 +237,12 @@ func (c *core) flush(ifc *iface, o *outbox, n *neighbour) {
 		}
 	}
 	send()
-	*o = outbox{}
+	updates := o.updates[:0]
+	if cap(updates) > 1024 {
+		updates = nil // a burst is over: do not keep its room
+	}
+	clear(o.tlvs)
+	*o = outbox{tlvs: o.tlvs[:0], updates: updates}
 }
 
 // transmit seals the packet (PC, MAC) and sends it.

@@ -154,6 +154,7 @@ func (s *sim) setLink(l *simLink, up bool) {
 	for _, e := range l.ends {
 		e.node.c.now = s.now
 		e.node.c.setUp(e.node.c.ifaces[e.ifindex], up)
+		e.node.c.commit()
 		e.node.next = e.node.c.nextDeadline()
 	}
 }
@@ -189,12 +190,14 @@ func (s *sim) step(until time.Time) bool {
 		}
 		d.to.c.now = s.now
 		d.to.c.receive(d.d)
+		d.to.c.commit()
 		d.to.next = d.to.c.nextDeadline()
 	}
 	s.queue = append(rest, s.queue...)
 	for _, n := range s.nodes {
 		if !n.next.After(s.now) {
 			n.next = n.c.tick(s.now)
+			n.c.commit()
 		}
 	}
 	return true

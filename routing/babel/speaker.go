@@ -2,13 +2,17 @@ package babel
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"re6st-tui/routing/babel/wire"
 )
 
 // ErrStopped is returned by calls made after Run returned.
@@ -21,21 +25,37 @@ type Speaker struct {
 	done chan struct{}
 	c    *core
 
-	mu   sync.Mutex // guards subs
-	subs map[chan Event]struct{}
+	mu    sync.Mutex // guards subs
+	subs  map[*subscriber]struct{}
+	nsubs atomic.Int32 // len(subs), read by the speaker's goroutine
 }
 
 // New checks cfg and builds a speaker that sends with tx and installs routes with kern.
 func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, error) {
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[chan Event]struct{}{}}
+	if cfg.StateFile != "" {
+		st, ok, err := takeState(cfg.StateFile)
+		if err != nil {
+			log.Warn("babel: starting without the saved router-id and seqno", "err", err)
+		}
+		if ok && (cfg.RouterID == (wire.RouterID{}) || !st.HasRouterID || st.RouterID == cfg.RouterID) {
+			if cfg.RouterID == (wire.RouterID{}) && st.HasRouterID {
+				cfg.RouterID = st.RouterID
+			}
+			cfg.Seqno = st.Seqno + 1 // as babeld: past anything we sent before the stop
+		}
+	}
+	if cfg.RouterID == (wire.RouterID{}) {
+		cfg.RouterID = randomRouterID()
+	}
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Speaker{cmds: make(chan func(*core)), done: make(chan struct{}), subs: map[*subscriber]struct{}{}}
 	s.c = newCore(cfg, log, tx, kern, time.Now(), rand.Uint64())
-	s.c.emit = s.publish
+	s.c.watched = func() bool { return s.nsubs.Load() > 0 }
 	return s, nil
 }
 
@@ -43,24 +63,26 @@ func New(cfg Config, tx Transport, kern Kernel, log *slog.Logger) (*Speaker, err
 // our routes (wildcard retraction), removes installed kernel routes and returns.
 func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 	defer close(s.done)
-	defer s.closeSubs()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	c := s.c
 	for {
 		next := c.tick(time.Now())
+		c.commit()
+		s.publish(c.takeEvents())
 		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			c.shutdown(time.Now())
-			return nil
+			return s.saveState()
 		case d, ok := <-rx:
 			if !ok {
 				c.shutdown(time.Now())
-				return errors.New("babel: receive channel closed")
+				return errors.Join(errors.New("babel: receive channel closed"), s.saveState())
 			}
 			c.now = time.Now()
 			c.receive(d)
+			drain(c, rx)
 		case f := <-s.cmds:
 			c.now = time.Now()
 			f(c)
@@ -69,11 +91,52 @@ func (s *Speaker) Run(ctx context.Context, rx <-chan Datagram) error {
 	}
 }
 
-// do runs f on the speaker's goroutine and waits for it.
+// saveState writes the state file after a clean stop.
+func (s *Speaker) saveState() error {
+	if s.c.cfg.StateFile == "" {
+		return nil
+	}
+	return saveState(s.c.cfg.StateFile, savedState{RouterID: s.c.cfg.RouterID, HasRouterID: true, Seqno: s.c.seqno})
+}
+
+// randomRouterID is a random id with the EUI-64 group and global bits
+// clear, as babeld picks one when no interface has a global MAC address.
+func randomRouterID() wire.RouterID {
+	var id wire.RouterID
+	binary.BigEndian.PutUint64(id[:], rand.Uint64())
+	id[0] &^= 3
+	if id == (wire.RouterID{}) {
+		id[7] = 1
+	}
+	return id
+}
+
+// maxBatch bounds the datagrams processed in one round, before timers run.
+const maxBatch = 256
+
+// drain processes the datagrams already queued, up to maxBatch, so that
+// their kernel changes and events go out together.
+func drain(c *core, rx <-chan Datagram) {
+	for range maxBatch {
+		select {
+		case d, ok := <-rx:
+			if !ok {
+				return // Run sees the closed channel next
+			}
+			c.now = time.Now()
+			c.receive(d)
+		default:
+			return
+		}
+	}
+}
+
+// do runs f on the speaker's goroutine and waits for it and its kernel
+// changes.
 func (s *Speaker) do(f func(*core)) error {
 	ran := make(chan struct{})
 	select {
-	case s.cmds <- func(c *core) { f(c); close(ran) }:
+	case s.cmds <- func(c *core) { f(c); c.commit(); s.publish(c.takeEvents()); close(ran) }:
 		<-ran
 		return nil
 	case <-s.done:
@@ -136,63 +199,6 @@ func (s *Speaker) Snapshot() (Snapshot, error) {
 	var snap Snapshot
 	err := s.do(func(c *core) { snap = c.snapshot() })
 	return snap, err
-}
-
-// Subscribe returns a channel of changes. It never blocks the speaker: a
-// subscriber that falls behind gets a FellBehind event and a closed channel.
-// The channel also closes when ctx ends or the speaker stops.
-func (s *Speaker) Subscribe(ctx context.Context) <-chan Event {
-	ch := make(chan Event, 256)
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		close(ch)
-		s.mu.Unlock()
-		return ch
-	default:
-	}
-	s.subs[ch] = struct{}{}
-	s.mu.Unlock()
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-		}
-		s.unsubscribe(ch)
-	}()
-	return ch
-}
-
-func (s *Speaker) unsubscribe(ch chan Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.subs[ch]; ok {
-		delete(s.subs, ch)
-		close(ch)
-	}
-}
-
-func (s *Speaker) publish(ev Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs {
-		if len(ch) >= cap(ch)-1 {
-			ch <- Event{Kind: FellBehind}
-			delete(s.subs, ch)
-			close(ch)
-			continue
-		}
-		ch <- ev
-	}
-}
-
-func (s *Speaker) closeSubs() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs {
-		delete(s.subs, ch)
-		close(ch)
-	}
 }
 
 func (c *core) setMultiplier(ifname string, addr netip.Addr, m uint16) error {

@@ -193,7 +193,8 @@ func (c *core) shutdown(now time.Time) {
 	for _, ifc := range c.ifaces {
 		c.retire(ifc)
 	}
-	for _, e := range c.routes {
-		c.dropKernel(e)
+	for k, e := range c.routes {
+		c.dropKernel(k, e)
 	}
+	c.commit()
 }

@@ -96,8 +96,9 @@ func (u *UDP) read(port int) {
 // Send sends from the interface's link-local address, pinned with IPV6_PKTINFO.
 func (u *UDP) Send(d Datagram) error {
 	cm := &ipv6.ControlMessage{Src: d.Src.AsSlice(), IfIndex: d.Ifindex, HopLimit: 1}
-	// A numeric zone avoids looking the interface up by name in this thread's namespace.
-	dst := &net.UDPAddr{IP: d.Dst.AsSlice(), Port: wire.Port, Zone: strconv.Itoa(d.Ifindex)}
+	// No zone: the interface comes with IPV6_PKTINFO, and a zone would make
+	// x/net list the interfaces (of this thread's namespace) to resolve it.
+	dst := &net.UDPAddr{IP: d.Dst.AsSlice(), Port: wire.Port}
 	_, err := u.pc.WriteTo(d.Data, cm, dst)
 	return err
 }

@@ -2,12 +2,14 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 )
 
-// Fake is an in-memory kernel routing table for tests.
+// Fake is an in-memory kernel routing table for tests. As in the kernel,
+// routes with the same key but different metrics are different routes.
 type Fake struct {
 	// NoSubtrees makes source-specific routes fail as on a kernel without
 	// CONFIG_IPV6_SUBTREES.
@@ -16,39 +18,71 @@ type Fake struct {
 	// refusing a route (an unusable preferred source, say).
 	Refuse error
 
-	mu     sync.Mutex // guards routes
-	routes map[Key]Route
+	mu     sync.Mutex // guards routes and batches
+	routes map[fakeKey]Route
+	// batches counts the calls to Apply.
+	batches int
+}
+
+type fakeKey struct {
+	Key
+	metric uint32
 }
 
 // ErrNoSubtrees is returned for source-specific routes on kernels without subtrees.
 var ErrNoSubtrees = errors.New("kernel has no IPv6 subtree support (CONFIG_IPV6_SUBTREES): source-specific routes cannot be installed")
 
-// Replace installs r, replacing a route with the same key.
-func (f *Fake) Replace(r Route) error {
-	if f.NoSubtrees && r.Src.IsValid() && r.Src.Bits() > 0 {
-		return ErrNoSubtrees
-	}
-	if f.Refuse != nil {
-		return f.Refuse
-	}
+// Apply makes the changes in order, as [Netlink.Apply].
+func (f *Fake) Apply(ops []Op) []error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.routes == nil {
-		f.routes = map[Key]Route{}
+	f.batches++
+	var errs []error
+	for i, op := range ops {
+		if err := f.applyLocked(op); err != nil {
+			if errs == nil {
+				errs = make([]error, len(ops))
+			}
+			errs[i] = err
+		}
 	}
-	f.routes[r.Key()] = r
+	return errs
+}
+
+func (f *Fake) applyLocked(op Op) error {
+	r := op.Route
+	k := fakeKey{r.Key(), r.Metric}
+	if op.Delete {
+		if _, ok := f.routes[k]; !ok {
+			return fmt.Errorf("remove route %v: %w", r, ErrNotFound)
+		}
+		delete(f.routes, k)
+		return nil
+	}
+	if f.NoSubtrees && r.Src.IsValid() && r.Src.Bits() > 0 {
+		return fmt.Errorf("install route %v: %w", r, ErrNoSubtrees)
+	}
+	if f.Refuse != nil {
+		return fmt.Errorf("install route %v: %w", r, f.Refuse)
+	}
+	if f.routes == nil {
+		f.routes = map[fakeKey]Route{}
+	}
+	f.routes[k] = r
 	return nil
 }
 
-// Delete removes the route with r's key.
-func (f *Fake) Delete(r Route) error {
+// Replace installs r, replacing a route with the same key and metric.
+func (f *Fake) Replace(r Route) error { return first(f.Apply([]Op{{Route: r}})) }
+
+// Delete removes r.
+func (f *Fake) Delete(r Route) error { return first(f.Apply([]Op{{Delete: true, Route: r}})) }
+
+// Batches is the number of Apply calls so far.
+func (f *Fake) Batches() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.routes[r.Key()]; !ok {
-		return ErrNotFound
-	}
-	delete(f.routes, r.Key())
-	return nil
+	return f.batches
 }
 
 // Subtrees reports whether source-specific routes are supported.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
-	"syscall"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -15,14 +14,15 @@ import (
 
 // Netlink installs routes in the namespace its socket was opened in. It
 // builds the rtnetlink messages itself because vishvananda/netlink's Route
-// cannot carry a source prefix (RTA_SRC).
+// cannot carry a source prefix (RTA_SRC), and so that a batch of changes
+// goes to the kernel in a few writes (see [Netlink.Apply]).
 type Netlink struct {
+	mu   sync.Mutex // guards the socket and the fields below
 	sock *nl.SocketHandle
-	// Proto is the routing protocol of our routes (default ProtoBabel).
-	proto uint8
-
-	mu        sync.Mutex // guards installed
-	installed map[Key]Route
+	// proto is the routing protocol of our routes (ProtoBabel).
+	proto      uint8
+	seq        uint32
+	wbuf, rbuf []byte
 }
 
 // Open opens a netlink socket in the calling thread's network namespace
@@ -35,7 +35,11 @@ func OpenAt(ns netns.NsHandle) (*Netlink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open rtnetlink socket: %w (need CAP_NET_ADMIN)", err)
 	}
-	return &Netlink{sock: &nl.SocketHandle{Socket: s}, proto: ProtoBabel, installed: map[Key]Route{}}, nil
+	// Room for the error replies of a whole failed batch; best effort.
+	if s.SetReceiveBufferSize(1<<20, true) != nil {
+		_ = s.SetReceiveBufferSize(1<<20, false)
+	}
+	return &Netlink{sock: &nl.SocketHandle{Socket: s}, proto: ProtoBabel, seq: 1 << 30}, nil
 }
 
 // Close closes the socket; it does not remove routes (see [Netlink.Flush]).
@@ -54,119 +58,25 @@ func family(p netip.Prefix) uint8 {
 	return unix.AF_INET6
 }
 
-// message builds the rtmsg and attributes of r.
-func (n *Netlink) message(req *nl.NetlinkRequest, r Route) {
-	msg := nl.NewRtMsg()
-	msg.Family = family(r.Dst)
-	msg.Dst_len = uint8(r.Dst.Bits())
-	msg.Protocol = n.proto
-	table := r.Table
-	if table == 0 {
-		table = unix.RT_TABLE_MAIN
-	}
-	if table < 256 {
-		msg.Table = uint8(table)
-	} else {
-		msg.Table = unix.RT_TABLE_UNSPEC
-	}
-	if r.Unreachable {
-		msg.Type = unix.RTN_UNREACHABLE
-	} else if r.Gateway.IsValid() {
-		msg.Flags = unix.RTNH_F_ONLINK
-	}
-	if r.Src.IsValid() && r.Src.Bits() > 0 {
-		msg.Src_len = uint8(r.Src.Bits())
-	}
-	req.AddData(msg)
-	if r.Dst.Bits() > 0 {
-		req.AddData(nl.NewRtAttr(unix.RTA_DST, r.Dst.Masked().Addr().AsSlice()))
-	}
-	if msg.Src_len > 0 {
-		req.AddData(nl.NewRtAttr(unix.RTA_SRC, r.Src.Masked().Addr().AsSlice()))
-	}
-	if table >= 256 {
-		req.AddData(nl.NewRtAttr(unix.RTA_TABLE, nl.Uint32Attr(uint32(table))))
-	}
-	if gw := r.Gateway.Unmap(); gw.IsValid() && !r.Unreachable {
-		if gw.Is4() == r.Dst.Addr().Is4() {
-			req.AddData(nl.NewRtAttr(unix.RTA_GATEWAY, gw.AsSlice()))
-		} else {
-			// An IPv4 route through an IPv6 next hop (v4-via-v6).
-			req.AddData(nl.NewRtAttr(unix.RTA_VIA, via(gw)))
-		}
-	}
-	if r.Ifindex != 0 && !r.Unreachable {
-		req.AddData(nl.NewRtAttr(unix.RTA_OIF, nl.Uint32Attr(uint32(r.Ifindex))))
-	}
-	if r.PrefSrc.IsValid() && !r.Unreachable {
-		req.AddData(nl.NewRtAttr(unix.RTA_PREFSRC, r.PrefSrc.Unmap().AsSlice()))
-	}
-	if r.Metric != 0 {
-		req.AddData(nl.NewRtAttr(unix.RTA_PRIORITY, nl.Uint32Attr(r.Metric)))
-	}
-}
+// Replace installs r, replacing the route with the same destination,
+// source, table and metric. A route with another metric is another route:
+// remove it with [Netlink.Delete].
+func (n *Netlink) Replace(r Route) error { return first(n.Apply([]Op{{Route: r}})) }
 
-// via is the RTA_VIA attribute for gw: its address family, then its
-// address (struct rtvia).
-func via(gw netip.Addr) []byte {
-	fam := uint16(unix.AF_INET)
-	if gw.Is6() {
-		fam = unix.AF_INET6
-	}
-	return append(binary.NativeEndian.AppendUint16(nil, fam), gw.AsSlice()...)
-}
+// Delete removes r.
+func (n *Netlink) Delete(r Route) error { return first(n.Apply([]Op{{Delete: true, Route: r}})) }
 
-func (n *Netlink) exec(typ, flags int, r Route) error {
-	req := n.request(typ, flags|unix.NLM_F_ACK)
-	n.message(req, r)
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-	return err
-}
-
-// Replace installs r, replacing our previous route with the same key. A
-// change of metric or type adds the new route before deleting the old one.
-func (n *Netlink) Replace(r Route) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	old, had := n.installed[r.Key()]
-	if had && old == r {
+func first(errs []error) error {
+	if len(errs) == 0 {
 		return nil
 	}
-	if err := n.exec(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, r); err != nil {
-		if r.Src.IsValid() && r.Src.Bits() > 0 && (errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EAFNOSUPPORT)) {
-			err = fmt.Errorf("%w: %w", ErrNoSubtrees, err)
-		}
-		return fmt.Errorf("install route %v: %w", r, err)
-	}
-	if had && (old.Metric != r.Metric || old.Unreachable != r.Unreachable) {
-		if err := n.exec(unix.RTM_DELROUTE, 0, old); err != nil && !errors.Is(err, syscall.ESRCH) {
-			n.installed[r.Key()] = r
-			return fmt.Errorf("remove replaced route %v: %w", old, err)
-		}
-	}
-	n.installed[r.Key()] = r
-	return nil
-}
-
-// Delete removes our route with r's key.
-func (n *Netlink) Delete(r Route) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if old, ok := n.installed[r.Key()]; ok {
-		r = old
-	}
-	delete(n.installed, r.Key())
-	if err := n.exec(unix.RTM_DELROUTE, 0, r); err != nil {
-		if errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("remove route %v: %w", r, ErrNotFound)
-		}
-		return fmt.Errorf("remove route %v: %w", r, err)
-	}
-	return nil
+	return errs[0]
 }
 
 // Routes lists the kernel routes of our protocol, in every table.
 func (n *Netlink) Routes() ([]Route, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	var rs []Route
 	for _, fam := range []int{unix.AF_INET6, unix.AF_INET} {
 		req := n.request(unix.RTM_GETROUTE, unix.NLM_F_DUMP)
@@ -246,15 +156,16 @@ func (n *Netlink) Flush() error {
 	if err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	ops := make([]Op, len(rs))
+	for i, r := range rs {
+		ops[i] = Op{Delete: true, Route: r}
+	}
 	var errs []error
-	for _, r := range rs {
-		if err := n.exec(unix.RTM_DELROUTE, 0, r); err != nil && !errors.Is(err, syscall.ESRCH) {
-			errs = append(errs, fmt.Errorf("remove route %v: %w", r, err))
+	for _, err := range n.Apply(ops) {
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
 		}
 	}
-	n.installed = map[Key]Route{}
 	return errors.Join(errs...)
 }
 
@@ -269,11 +180,9 @@ var (
 // (CONFIG_IPV6_SUBTREES), by installing and removing one.
 func (n *Netlink) Subtrees() bool {
 	r := Route{Dst: probeDst, Src: probeSrc, Unreachable: true, Table: probeTable}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := n.exec(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, r); err != nil {
+	if n.Replace(r) != nil {
 		return false
 	}
-	_ = n.exec(unix.RTM_DELROUTE, 0, r)
+	_ = n.Delete(r)
 	return true
 }
