@@ -90,13 +90,27 @@ func (n *Node) followEvents(ctx context.Context, events <-chan struct{}) {
 	}
 }
 
-// readKernel reads the kernel's IPv6 routes and publishes the rows that
-// changed; route changes also wake the doctor's route checks.
+// ipv4Lister is a kernel that lists its IPv4 routes too, as
+// system.Kernel and its test fake do.
+type ipv4Lister interface {
+	IPv4Routes() ([]system.Route, error)
+}
+
+// readKernel reads the kernel's IPv6 and IPv4 routes and publishes the
+// rows that changed; route changes also wake the doctor's route checks.
 func (n *Node) readKernel() {
 	routes, err := n.sys.Routes()
 	if err != nil {
 		n.log.Warn("read kernel routes", "err", err)
 		return
+	}
+	if k, ok := n.sys.(ipv4Lister); ok {
+		v4, err := k.IPv4Routes()
+		if err != nil {
+			n.log.Warn("read kernel routes", "err", err)
+			return
+		}
+		routes = append(routes, v4...)
 	}
 	cur := kernelRows(routes)
 	n.mu.Lock()
@@ -138,6 +152,8 @@ func origin(p int) string {
 		return state.OriginKernel
 	case unix.RTPROT_RA:
 		return state.OriginRA
+	case unix.RTPROT_DHCP:
+		return state.OriginDHCP
 	case unix.RTPROT_BOOT, unix.RTPROT_STATIC:
 		return state.OriginStatic
 	}

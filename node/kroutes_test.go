@@ -12,9 +12,9 @@ import (
 	"re6st-tui/node/state"
 )
 
-// TestFollowKernel: the state's kernel routes follow the route
-// subscription, each change published as a keyed event, and route changes
-// wake the doctor's route checks.
+// TestFollowKernel: the state's kernel routes, IPv6 and IPv4, follow the
+// route subscription, each change published as a keyed event, and route
+// changes wake the doctor's route checks.
 func TestFollowKernel(t *testing.T) {
 	anyDst := netip.MustParsePrefix("::/0")
 	plain := system.Route{Dst: anyDst, Via: netip.MustParseAddr("2001:db8:ff00::1"), Dev: "eth0", Table: 254, Metric: 1024, Proto: 4, Type: 1}
@@ -48,9 +48,16 @@ func TestFollowKernel(t *testing.T) {
 		t.Fatalf("added: %+v %+v", ev, ev.Kernel)
 	}
 	<-n.checks.changed // the route checks are asked for
-	k.Set(nil, re6st)
-	if ev := next(); !ev.Removed || ev.Kernel.Src != testNetwork {
-		t.Fatalf("removed: %+v %+v", ev, ev.Kernel)
+	v4 := system.Route{Dst: netip.MustParsePrefix("198.19.128.128/25"), Via: netip.MustParseAddr("198.19.128.129"), Dev: "re6stnet1", Table: 254, Proto: system.ProtoBabel, Type: 1}
+	k.Set([]system.Route{v4})
+	if ev := next(); ev.Removed || ev.Kernel.Dst != v4.Dst || ev.Kernel.Proto != state.OriginBabel {
+		t.Fatalf("IPv4 added: %+v %+v", ev, ev.Kernel)
+	}
+	k.Set(nil, re6st, v4)
+	for range 2 {
+		if ev := next(); !ev.Removed || (ev.Kernel.Src != testNetwork && ev.Kernel.Dst != v4.Dst) {
+			t.Fatalf("removed: %+v %+v", ev, ev.Kernel)
+		}
 	}
 	n.mu.Lock()
 	rows := len(n.st.Kernel)

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
+	"re6st-tui/node/state"
 )
 
 // TestLabIPv4 runs a network that carries IPv4 (registry --ipv4): each
@@ -47,6 +49,19 @@ func TestLabIPv4(t *testing.T) {
 		}
 	}
 	n := d.Nodes[1]
+	// The node's state, which the dashboard shows, follows the kernel's
+	// IPv4 routes too.
+	for _, o := range []*demo.Node{d.Nodes[0], d.Nodes[2]} {
+		want := addrs[o].Masked()
+		netlab.WaitFor(t, 10*time.Second, n.Host.Name+"'s state showing its kernel route to "+want.String(), func() error {
+			for _, k := range snapshotOf(t, n).Kernel {
+				if k.Dst == want && k.Proto == state.OriginBabel {
+					return nil
+				}
+			}
+			return errors.New("not there")
+		})
+	}
 	routes := n.Host.Run(t, "ip", "-4", "route", "show", "proto", "babel")
 	t.Logf("%s's IPv4 routes from Babel:\n%s", n.Host.Name, routes)
 	for _, o := range []*demo.Node{d.Nodes[0], d.Nodes[2]} {

@@ -56,12 +56,13 @@ func (n *Node) identityState() {
 	defer n.mu.Unlock()
 	network, _ := identity.AddrFromBits(n.id.CA.Network)
 	n.st.Identity = state.Identity{
-		Prefix:     n.id.Subnet,
-		Address:    n.id.Addr,
-		Network:    netip.PrefixFrom(network, len(n.id.CA.Network)),
-		Registry:   n.cfg.Registry,
-		CertExpiry: n.id.Cert.NotAfter,
-		IPv4:       n.ipv4,
+		Prefix:      n.id.Subnet,
+		Address:     n.id.Addr,
+		Network:     netip.PrefixFrom(network, len(n.id.CA.Network)),
+		Registry:    n.cfg.Registry,
+		CertExpiry:  n.id.Cert.NotAfter,
+		IPv4:        n.ipv4,
+		IPv4Network: n.ipv4Net,
 	}
 	n.st.Registry.URL = n.cfg.Registry
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,27 +21,70 @@ func truncate(s string, w int) string {
 }
 
 // headerView is two lines: who we are and how we are doing, then where
-// we live.
+// we live and how peers reach us. What does not fit the width goes, least
+// useful first; the certificate goes right of whichever line has room, or
+// takes its chance with the rest of the second line.
 func (m *Model) headerView() string {
 	st, id := &m.styles, m.st.Identity
 	prefix := "no prefix yet"
 	if id.Prefix.IsValid() {
 		prefix = id.Prefix.String()
 	}
-	l1 := st.Title.Render("re6st-tui") + "  " + st.Bold.Render(prefix) + "  " + m.phaseView()
-	l2 := st.Dim.Render(fmt.Sprintf("addr %s  net %s  registry %s",
-		orDash(id.Address.IsValid(), id.Address.String()), orDash(id.Network.IsValid(), id.Network.String()),
-		orDash(id.Registry != "", id.Registry)))
-	// The certificate goes right of whichever line has room for it.
-	cert := m.certView()
-	cw := lipgloss.Width(cert)
+	top := []segment{{st.Title.Render("re6st-tui"), 2}, {st.Bold.Render(prefix), 0}, {m.phaseView(), 0}}
+	bottom := []segment{{st.Dim.Render("addr " + orDash(id.Address.IsValid(), id.Address.String())), 0}}
+	if id.IPv4.IsValid() {
+		bottom = append(bottom, segment{st.Dim.Render("ipv4 " + id.IPv4.String()), 1})
+	}
+	bottom = append(bottom, segment{st.Dim.Render("registry " + orDash(id.Registry != "", id.Registry)), 3},
+		segment{st.Dim.Render("net " + orDash(id.Network.IsValid(), id.Network.String())), 4})
+	cert := m.certSegment()
+	cw := lipgloss.Width(cert.text)
+	l1, l2 := fitSegments(top, m.width), fitSegments(bottom, m.width)
 	switch {
-	case lipgloss.Width(l2)+2+cw <= m.width:
-		l2 += strings.Repeat(" ", m.width-lipgloss.Width(l2)-cw) + cert
-	case lipgloss.Width(l1)+2+cw <= m.width:
-		l1 += strings.Repeat(" ", m.width-lipgloss.Width(l1)-cw) + cert
+	case lipgloss.Width(joinSegments(top))+2+cw <= m.width:
+		l1 = joinSegments(top)
+		l1 += strings.Repeat(" ", m.width-lipgloss.Width(l1)-cw) + cert.text
+	case lipgloss.Width(joinSegments(bottom))+2+cw <= m.width:
+		l2 = joinSegments(bottom)
+		l2 += strings.Repeat(" ", m.width-lipgloss.Width(l2)-cw) + cert.text
+	default:
+		l2 = fitSegments(append(bottom, cert), m.width)
 	}
 	return truncate(l1, m.width) + "\n" + truncate(l2, m.width)
+}
+
+// segment is a piece of a header line; the highest prio numbers go first
+// when the line is too long.
+type segment struct {
+	text string
+	prio int
+}
+
+// joinSegments puts segs on a line.
+func joinSegments(segs []segment) string {
+	parts := make([]string, len(segs))
+	for i, s := range segs {
+		parts[i] = s.text
+	}
+	return strings.Join(parts, "  ")
+}
+
+// fitSegments joins segs, dropping the least useful until they fit width.
+func fitSegments(segs []segment, width int) string {
+	keep := slices.Clone(segs)
+	for {
+		line := joinSegments(keep)
+		if lipgloss.Width(line) <= width || len(keep) == 1 {
+			return line
+		}
+		worst := 0
+		for i, s := range keep {
+			if s.prio >= keep[worst].prio {
+				worst = i
+			}
+		}
+		keep = slices.Delete(keep, worst, worst+1)
+	}
 }
 
 func (m *Model) phaseView() string {
@@ -65,17 +109,19 @@ func (m *Model) phaseView() string {
 	return out
 }
 
-func (m *Model) certView() string {
+// certSegment is the certificate's expiry, which outranks everything but
+// the address once it is near.
+func (m *Model) certSegment() segment {
 	exp := m.st.Identity.CertExpiry
 	if exp.IsZero() {
-		return "cert -"
+		return segment{"cert -", 5}
 	}
 	left := exp.Sub(m.now)
 	text := fmt.Sprintf("cert %s (%s)", exp.UTC().Format("2006-01-02"), days(left))
 	if left < 14*24*time.Hour {
-		return m.styles.Bad.Render(text)
+		return segment{m.styles.Bad.Render(text), 0}
 	}
-	return text
+	return segment{text, 2}
 }
 
 func days(d time.Duration) string {

@@ -93,10 +93,13 @@ func kernelText(r state.KernelRoute) string {
 }
 
 // lookupKernel does the kernel's longest-prefix match for a packet from
-// this node's address: longest destination, then longest matching source,
-// then lowest metric.
+// this node's address (of dst's family): longest destination, then
+// longest matching source, then lowest metric.
 func lookupKernel(st *state.State, dst netip.Prefix) *state.KernelRoute {
 	me := st.Identity.Address
+	if dst.Addr().Is4() {
+		me = st.Identity.IPv4.Addr()
+	}
 	var best *state.KernelRoute
 	for i := range st.Kernel {
 		r := &st.Kernel[i]

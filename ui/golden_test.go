@@ -35,6 +35,7 @@ var goldenScreens = []struct {
 	{"peers-filter", []string{"/", "r", "e", "6", "s", "t", "n", "e", "t", "-"}},
 	{"routes", []string{"2"}},
 	{"routes-re6st-only", []string{"2", "a"}},
+	{"routes-ipv4", []string{"2", "/", "1", "9", "8", ".", "enter"}},
 	{"routes-explain", []string{"2", "down", "down", "down", "down", "enter"}},
 	{"babel-neighbours", []string{"3"}},
 	{"babel-routes", []string{"3", "right"}},

@@ -359,6 +359,10 @@ func TestRoutesKeys(t *testing.T) {
 	press(m, "enter")
 	mustContain(t, m, "How 2001:db8:42:4::1/128 is reached", "conflict: also", "the kernel uses the lowest metric: 512")
 	press(m, "esc", "e")
+	typeText(m, "198.19.128.129") // a peer's IPv4 address
+	press(m, "enter")
+	mustContain(t, m, "How 198.19.128.129/32 is reached", "198.19.128.128/25 via 198.19.128.129 dev re6stnet1 proto babel", "underlay")
+	press(m, "esc", "e")
 	typeText(m, "2001:db8:42:ffff::1") // inside the network, no node there
 	press(m, "enter")
 	mustContain(t, m, "unreachable 2001:db8:42::/48", "rejected")
@@ -528,5 +532,17 @@ func TestRoutesConflicts(t *testing.T) {
 	if want := []string{"::/0 re6stnet1", "::/0 eth0"}; !slices.Equal(conflicts, want) {
 		t.Fatalf("conflicts %v, want %v", conflicts, want)
 	}
-	mustContain(t, m, "2 routes in conflict")
+	mustContain(t, m, "2 in conflict (/conflict)")
+	press(m, "/")
+	typeText(m, "conflict")
+	if got := routeKeysOf(m.routes.rows()); len(got) != 2 || got[0].Dev != "re6stnet1" || got[1].Dev != "eth0" {
+		t.Fatalf("/conflict shows %v, want the two defaults", got)
+	}
+	// The static default goes: nothing is in conflict any more, and the
+	// filtered table says so at the next flush.
+	m.Update(eventMsg{state.Event{Kind: state.KindKernel, Removed: true, Kernel: &st.Kernel[3]}})
+	m.Update(flushMsg{})
+	if n := len(m.routes.rows()); n != 0 {
+		t.Fatalf("/conflict shows %d routes after the conflict ended", n)
+	}
 }

@@ -54,9 +54,9 @@ type Model struct {
 	// index finds the rows of the state's big tables for each event.
 	index stateIndex
 	// The route tables follow events one by one. Only one thing is
-	// redone as a whole: the Babel routes shown through a filter for
-	// "missing" when kernel routes change, which flush does at most once
-	// per coalesceDelay, so that a burst of changes costs one pass.
+	// redone as a whole: the rows shown through a filter for "missing"
+	// or "conflict" when those change, which flush does at most once per
+	// coalesceDelay, so that a burst of changes costs one pass.
 	flushPending bool
 
 	peers  peersPanel
@@ -181,7 +181,7 @@ func (m *Model) onEvent(ev state.Event) tea.Cmd {
 	case state.KindSnapshot:
 		m.rebuildAll()
 	}
-	if m.babel.recheck && !m.flushPending {
+	if (m.babel.recheck || m.routes.recheck) && !m.flushPending {
 		m.flushPending = true
 		return tea.Batch(next, tea.Tick(coalesceDelay, func(time.Time) tea.Msg { return flushMsg{} }))
 	}
@@ -192,6 +192,9 @@ func (m *Model) onEvent(ev state.Event) tea.Cmd {
 func (m *Model) flush() {
 	if m.babel.recheck {
 		m.babel.refilter()
+	}
+	if m.routes.recheck {
+		m.routes.refilter()
 	}
 }
 

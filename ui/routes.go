@@ -18,6 +18,9 @@ type routesPanel struct {
 	all     bool // show every route, not only re6st's
 	explain *explanation
 	height  int
+	// recheck says a filter that matches "conflict" must be run again:
+	// routes came into conflict or out of it.
+	recheck bool
 }
 
 func newRoutesPanel() routesPanel {
@@ -35,6 +38,7 @@ func (p *routesPanel) rebuild(m *Model) {
 
 // refilter chooses the rows to show again.
 func (p *routesPanel) refilter() {
+	p.recheck = false
 	p.set.refilter(p.keep(), &p.list, p.tableHeight())
 }
 
@@ -51,13 +55,17 @@ func (p *routesPanel) shows(r *routeRow) bool {
 		return false
 	}
 	k := &r.r
-	return p.filter.empty() || p.filter.match(k.Dst.String(), k.Src.String(), k.Via.String(), k.Dev, k.Proto)
+	return p.filter.empty() || p.filter.match(k.Dst.String(), k.Src.String(), k.Via.String(), k.Dev, k.Proto) ||
+		p.set.conflict(r) && p.filter.match("conflict")
 }
 
 // change applies one kernel route event. It returns +1 for a route
 // added, -1 for one removed, 0 otherwise.
 func (p *routesPanel) change(m *Model, r state.KernelRoute, removed bool) int {
-	in, out := p.set.change(&m.st, r, removed, p.keep(), &p.list, p.tableHeight())
+	in, out, flipped := p.set.change(&m.st, r, removed, p.keep(), &p.list, p.tableHeight())
+	if flipped && !p.filter.empty() && p.filter.match("conflict") {
+		p.recheck = true
+	}
 	switch {
 	case in == nil && out != nil:
 		return -1
@@ -68,11 +76,17 @@ func (p *routesPanel) change(m *Model, r state.KernelRoute, removed bool) int {
 }
 
 // isRe6st reports whether a kernel route is the overlay's: installed by
-// Babel, on a re6st tap, or for or from the network.
+// Babel, on a re6st tap, or for or from the network, IPv6 or IPv4.
 func isRe6st(st *state.State, r *state.KernelRoute) bool {
-	n := st.Identity.Network
-	return r.Proto == state.OriginBabel || strings.HasPrefix(r.Dev, "re6stnet") ||
-		(n.IsValid() && (n.Overlaps(r.Dst) && r.Dst.Bits() > 0 || r.Src == n))
+	if r.Proto == state.OriginBabel || strings.HasPrefix(r.Dev, "re6stnet") {
+		return true
+	}
+	for _, n := range []netip.Prefix{st.Identity.Network, st.Identity.IPv4Network} {
+		if n.IsValid() && (n.Overlaps(r.Dst) && r.Dst.Bits() > 0 || r.Src == n) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *routesPanel) fit(height int) {
@@ -117,15 +131,16 @@ func (p *routesPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (p *routesPanel) askExplain(m *Model) tea.Cmd {
-	pr, cmd := ask("Explain how a destination is reached", "an IPv6 address or prefix", func(m *Model, v string) tea.Cmd {
+	pr, cmd := ask("Explain how a destination is reached", "an IPv6 or IPv4 address or prefix", func(m *Model, v string) tea.Cmd {
 		dst, err := netip.ParsePrefix(v)
 		if err != nil {
 			a, aerr := netip.ParseAddr(v)
-			if aerr != nil || !a.Is6() {
-				m.setStatus(fmt.Sprintf("explain: %q is not an IPv6 address or prefix; type one such as %s", v, m.st.Identity.Address), true)
+			if aerr != nil {
+				m.setStatus(fmt.Sprintf("explain: %q is not an address or prefix; type one such as %s", v, m.st.Identity.Address), true)
 				return nil
 			}
-			dst = netip.PrefixFrom(a, 128)
+			a = a.Unmap()
+			dst = netip.PrefixFrom(a, a.BitLen())
 		}
 		p.explain = explain(&m.st, dst.Masked(), nil)
 		return nil
@@ -221,14 +236,13 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 		return p.explain.view(m, w)
 	}
 	var b strings.Builder
-	mode := "all routes"
+	mode, other := "all routes", "re6st only"
 	if !p.all {
-		mode = "re6st routes only"
+		mode, other = "re6st routes", "all routes"
 	}
-	conflicts := p.set.conflicts
-	line := fmt.Sprintf("%s · %d shown · a toggles · enter explains", mode, len(p.rows()))
-	if conflicts > 0 {
-		line = m.styles.Bad.Render(plural(conflicts, "route")+" in conflict") + " · " + line
+	line := fmt.Sprintf("%s: %d shown · a: %s", mode, len(p.rows()), other)
+	if n := p.set.conflicts; n > 0 {
+		line = m.styles.Bad.Render(fmt.Sprintf("%d in conflict", n)) + " (/conflict) · " + line
 	}
 	b.WriteString(line + "\n")
 	if l := p.filter.line(m); l != "" {

@@ -73,10 +73,11 @@ func (s *routeSet) reset(st *state.State) {
 	})
 }
 
-// count adds delta routes like r to the conflict counts.
-func (s *routeSet) count(r *routeRow, delta int) {
+// count adds delta routes like r to the conflict counts, and reports
+// whether that brought routes into conflict or out of it.
+func (s *routeSet) count(r *routeRow, delta int) bool {
 	if !shadows(&r.r) {
-		return
+		return false
 	}
 	k := r.key()
 	before := s.same[k]
@@ -87,6 +88,7 @@ func (s *routeSet) count(r *routeRow, delta int) {
 		s.same[k] = after
 	}
 	s.conflicts += competing(after) - competing(before)
+	return (before > 1) != (after > 1)
 }
 
 // competing is how many of n routes with one key are in conflict.
@@ -103,15 +105,15 @@ func (s *routeSet) conflict(r *routeRow) bool {
 }
 
 // change applies one kernel route event to the rows and the counts; see
-// [rowSet.change]. A replaced route has the same key, and so the same
-// count.
-func (s *routeSet) change(st *state.State, r state.KernelRoute, removed bool, keep func(*routeRow) bool, l *list, height int) (in, out *routeRow) {
+// [rowSet.change]. flipped says routes came into conflict or out of it.
+// A replaced route has the same key, and so the same count.
+func (s *routeSet) change(st *state.State, r state.KernelRoute, removed bool, keep func(*routeRow) bool, l *list, height int) (in, out *routeRow, flipped bool) {
 	in, out = s.rowSet.change(newRouteRow(st, r), removed, keep, l, height)
 	switch {
 	case in == nil && out != nil:
-		s.count(out, -1)
+		flipped = s.count(out, -1)
 	case in != nil && out == nil:
-		s.count(in, 1)
+		flipped = s.count(in, 1)
 	}
-	return in, out
+	return in, out, flipped
 }

@@ -16,7 +16,7 @@ import (
 // what tables built from scratch show: the same rows in the same order,
 // the same conflicts and the same routes missing from the kernel.
 func TestRouteTablesFollowEvents(t *testing.T) {
-	for _, keys := range [][]string{{"2"}, {"2", "a"}, {"2", "/", "e", "t", "h", "enter"}, {"3", "/", "m", "i", "s", "s", "enter"}, {"3", "/", "2", "enter"}} {
+	for _, keys := range [][]string{{"2"}, {"2", "a"}, {"2", "/", "e", "t", "h", "enter"}, {"3", "/", "m", "i", "s", "s", "enter"}, {"2", "/", "c", "o", "n", "f", "enter"}, {"3", "/", "2", "enter"}} {
 		m, _ := newModel(t, fake.Typical(t0), 120, 40)
 		press(m, keys...)
 		rnd := rand.New(rand.NewPCG(1, 2))

@@ -38,7 +38,7 @@ func TestStatusSummary(t *testing.T) {
 	if err := writeSummary(&buf, fake.Typical(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"tunnels 8 up of 8", "fail Default route: eth0 ignores router advertisements"} {
+	for _, want := range []string{"ipv4 198.19.128.1/25 (198.19.128.0/17)", "tunnels 8 up of 8", "fail Default route: eth0 ignores router advertisements"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Fatalf("summary lacks %q: %s", want, buf.String())
 		}

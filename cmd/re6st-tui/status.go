@@ -55,8 +55,15 @@ func writeSummary(w io.Writer, st state.State) error {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (%s)\nstatus %s %s\ntunnels %d up of %d, %d babel routes, %d kernel routes\n",
-		st.Identity.Prefix, st.Identity.Address, st.Identity.Network, st.Status.Phase, st.Status.Reason,
+	fmt.Fprintf(&b, "%s %s (%s)", st.Identity.Prefix, st.Identity.Address, st.Identity.Network)
+	if st.Identity.IPv4.IsValid() {
+		fmt.Fprintf(&b, ", ipv4 %s (%s)", st.Identity.IPv4, st.Identity.IPv4Network)
+	}
+	fmt.Fprintf(&b, "\nstatus %s", st.Status.Phase)
+	if st.Status.Reason != "" {
+		fmt.Fprintf(&b, ": %s", st.Status.Reason)
+	}
+	fmt.Fprintf(&b, "\ntunnels %d up of %d, %d babel routes, %d kernel routes\n",
 		up, len(st.Tunnels), len(st.Routes), len(st.Kernel))
 	// What the doctor found wrong, and the fixes in force: the rest is
 	// in status --json and re6st-tui doctor.

@@ -106,7 +106,7 @@ func TestTmuxFakeDashboard(t *testing.T) {
 	s.keys("3")
 	s.want("[3 Babel", "[neighbours 8]")
 	s.keys("Right")
-	s.want("[routes 61]", "1 installed Babel route is missing from the kernel")
+	s.want("[routes 69]", "1 installed Babel route is missing from the kernel")
 	s.keys("4")
 	s.want("[4 Logs]", "following")
 	s.keys("1", "x")

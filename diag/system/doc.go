@@ -1,6 +1,6 @@
 // Package system is diag's window on the kernel: IPv6 routes including
 // their source prefix (RTA_SRC, which re6st's "default from <network>"
-// routes carry), route change notifications, sysctls and links, optionally
+// routes carry), IPv4 routes, route change notifications, sysctls and links, optionally
 // inside a named network namespace.
 //
 // It talks netlink directly because checks must see source-specific routes,

@@ -96,7 +96,13 @@ func (k *Kernel) ifNames() (map[int]string, error) {
 
 // Routes lists every IPv6 route of every table, except the kernel's local
 // and multicast ones.
-func (k *Kernel) Routes() ([]Route, error) {
+func (k *Kernel) Routes() ([]Route, error) { return k.routes(unix.AF_INET6) }
+
+// IPv4Routes lists every IPv4 route of every table, except the kernel's
+// local and multicast ones.
+func (k *Kernel) IPv4Routes() ([]Route, error) { return k.routes(unix.AF_INET) }
+
+func (k *Kernel) routes(family byte) ([]Route, error) {
 	names, err := k.ifNames()
 	if err != nil {
 		return nil, err
@@ -104,24 +110,31 @@ func (k *Kernel) Routes() ([]Route, error) {
 	var msgs [][]byte
 	for range 5 { // a dump racing a change is interrupted; try again
 		hdr := make([]byte, unix.SizeofRtMsg)
-		hdr[0] = unix.AF_INET6
+		hdr[0] = family
 		msgs, err = k.request(unix.RTM_GETROUTE, unix.NLM_F_DUMP, hdr)
 		if !errors.Is(err, nl.ErrDumpInterrupted) {
 			break
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dump IPv6 routes: %w", err)
+		return nil, fmt.Errorf("dump %s routes: %w", familyName(family), err)
 	}
 	var out []Route
 	for _, m := range msgs {
 		r, ok := parseRoute(m, names)
-		if !ok || r.Table == unix.RT_TABLE_LOCAL || r.Type == unix.RTN_MULTICAST {
+		if !ok || r.Dst.Addr().Is4() != (family == unix.AF_INET) || r.Table == unix.RT_TABLE_LOCAL || r.Type == unix.RTN_MULTICAST {
 			continue
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+func familyName(f byte) string {
+	if f == unix.AF_INET {
+		return "IPv4"
+	}
+	return "IPv6"
 }
 
 func (k *Kernel) change(typ, flags int, r Route) error {
@@ -270,10 +283,10 @@ func (k *Kernel) SetSysctl(key, value string) error {
 	return nil
 }
 
-// WatchRoutes sends on the returned channel after IPv6 route changes,
+// WatchRoutes sends on the returned channel after IPv6 and IPv4 route changes,
 // coalescing bursts into one notification, until ctx ends.
 func (k *Kernel) WatchRoutes(ctx context.Context) (<-chan struct{}, error) {
-	s, err := nl.SubscribeAt(k.ns, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+	s, err := nl.SubscribeAt(k.ns, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV4_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to route changes: %w", err)
 	}

@@ -54,6 +54,30 @@ func TestLabKernel(t *testing.T) {
 			t.Fatalf("still there: %q", out)
 		}
 	})
+	t.Run("reads-ipv4-routes", func(t *testing.T) {
+		h1.Run(t, "ip", "route", "add", "198.19.5.0/24", "via", l.Host("h2").IPv4.String(), "proto", "static", "metric", "7")
+		rs, err := k.IPv4Routes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "198.19.5.0/24 via " + l.Host("h2").IPv4.String() + " dev eth0 proto static metric 7"
+		var all []string
+		for _, r := range rs {
+			all = append(all, r.String())
+		}
+		if !strings.Contains(strings.Join(all, "\n"), want) {
+			t.Fatalf("IPv4 routes:\n%s\nwant %s", strings.Join(all, "\n"), want)
+		}
+		v6, err := k.Routes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range v6 {
+			if r.Dst.Addr().Is4() {
+				t.Fatalf("IPv6 routes list an IPv4 one: %v", r)
+			}
+		}
+	})
 	t.Run("watches-route-changes", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ch, err := k.WatchRoutes(ctx)
@@ -65,6 +89,12 @@ func TestLabKernel(t *testing.T) {
 		case <-ch:
 		case <-time.After(5 * time.Second):
 			t.Fatal("no notification")
+		}
+		h1.Run(t, "ip", "route", "add", "198.19.6.0/24", "via", l.Host("h2").IPv4.String())
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no notification of an IPv4 change")
 		}
 		cancel()
 		deadline := time.After(5 * time.Second)

@@ -9,19 +9,24 @@ import (
 
 // parseRoute decodes an RTM_NEWROUTE payload (rtmsg and attributes). names
 // maps interface indexes to names. It reports false for anything that is
-// not a well-formed IPv6 route.
+// not a well-formed IPv6 or IPv4 route.
 func parseRoute(b []byte, names map[int]string) (Route, bool) {
 	if len(b) < unix.SizeofRtMsg {
 		return Route{}, false
 	}
 	family, dstLen, srcLen := b[0], int(b[1]), int(b[2])
-	if family != unix.AF_INET6 || dstLen > 128 || srcLen > 128 {
+	unspec := netip.IPv6Unspecified()
+	switch {
+	case family == unix.AF_INET && dstLen <= 32 && srcLen <= 32:
+		unspec = netip.IPv4Unspecified()
+	case family != unix.AF_INET6 || dstLen > 128 || srcLen > 128:
 		return Route{}, false
 	}
 	r := Route{Table: int(b[4]), Proto: int(b[5]), Type: int(b[7])}
-	r.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), dstLen)
+	r.Cloned = binary.NativeEndian.Uint32(b[8:12])&unix.RTM_F_CLONED != 0
+	r.Dst = netip.PrefixFrom(unspec, dstLen)
 	if srcLen > 0 {
-		r.Src = netip.PrefixFrom(netip.IPv6Unspecified(), srcLen)
+		r.Src = netip.PrefixFrom(unspec, srcLen)
 	}
 	for a := b[unix.SizeofRtMsg:]; len(a) >= 4; {
 		l, typ := int(binary.NativeEndian.Uint16(a)), int(binary.NativeEndian.Uint16(a[2:]))
@@ -31,9 +36,9 @@ func parseRoute(b []byte, names map[int]string) (Route, bool) {
 		v := a[4:l]
 		switch typ {
 		case unix.RTA_DST:
-			r.Dst = prefix(v, dstLen)
+			r.Dst = prefix(v, unspec, dstLen)
 		case unix.RTA_SRC:
-			r.Src = prefix(v, srcLen)
+			r.Src = prefix(v, unspec, srcLen)
 		case unix.RTA_GATEWAY:
 			r.Via, _ = netip.AddrFromSlice(v)
 		case unix.RTA_PREFSRC:
@@ -59,9 +64,10 @@ func parseRoute(b []byte, names map[int]string) (Route, bool) {
 	return r, true
 }
 
-func prefix(v []byte, bits int) netip.Prefix {
+// prefix reads an address of the family of unspec.
+func prefix(v []byte, unspec netip.Addr, bits int) netip.Prefix {
 	a, ok := netip.AddrFromSlice(v)
-	if !ok || !a.Is6() {
+	if !ok || a.Is4() != unspec.Is4() {
 		return netip.Prefix{}
 	}
 	p, err := a.Prefix(bits)
@@ -78,6 +84,9 @@ func rtaAlign(l int) int { return (l + unix.RTA_ALIGNTO - 1) &^ (unix.RTA_ALIGNT
 func encodeRoute(r Route, ifindex int) []byte {
 	b := make([]byte, unix.SizeofRtMsg)
 	b[0] = unix.AF_INET6
+	if r.Dst.Addr().Is4() {
+		b[0] = unix.AF_INET
+	}
 	b[1] = byte(r.Dst.Bits())
 	if r.HasSrc() {
 		b[2] = byte(r.Src.Bits())

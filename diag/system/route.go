@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Route is one IPv6 kernel route.
+// Route is one kernel route: IPv6, or IPv4 from [Kernel.IPv4Routes].
 type Route struct {
-	Dst    netip.Prefix // ::/0 for a default route
+	Dst    netip.Prefix // ::/0 (or 0.0.0.0/0) for a default route
 	Src    netip.Prefix // source prefix ("from"); invalid when none
 	Via    netip.Addr   // gateway; invalid for a direct route
 	Dev    string
@@ -21,6 +21,9 @@ type Route struct {
 	// PrefSrc is the preferred source address (RTA_PREFSRC); invalid when
 	// none. It is not part of the key.
 	PrefSrc netip.Addr
+	// Cloned marks a cached route (RTM_F_CLONED), one the kernel made
+	// for a destination rather than one anyone added.
+	Cloned bool
 }
 
 // Well-known values of Route fields.
@@ -47,7 +50,7 @@ func (r Route) Key() string {
 
 var protoNames = map[int]string{2: "kernel", 3: "boot", 4: "static", 9: "ra", 16: "dhcp", 42: "babel"}
 
-// String prints r the way `ip -6 route` does.
+// String prints r the way `ip route` does.
 func (r Route) String() string {
 	var b strings.Builder
 	switch r.Type {

@@ -172,7 +172,11 @@ func TestSweepAfterSIGKILL(t *testing.T) {
 	}
 	swept, err := Sweep()
 	if err != nil {
-		t.Fatalf("sweep: %v", err)
+		// Another run's leftover that cannot go is not this test's lab.
+		if strings.Contains(err.Error(), nsPrefix+id+"-") {
+			t.Fatalf("sweep: %v", err)
+		}
+		t.Logf("sweep, other labs: %v", err)
 	}
 	if !contains(swept, id) {
 		t.Errorf("sweep removed %v, not the dead lab %s", swept, id)

@@ -8,9 +8,11 @@ const (
 	OriginKernel = "kernel" // made by the kernel (connected prefixes)
 	OriginStatic = "static" // configured by hand or by a tool (boot, static)
 	OriginRA     = "ra"     // learnt from a router advertisement
+	OriginDHCP   = "dhcp"   // from a DHCP client
 )
 
-// KernelRoute is an IPv6 route in the kernel, keyed by [KernelRoute.Key].
+// KernelRoute is a route in the kernel, IPv6 or IPv4, keyed by
+// [KernelRoute.Key].
 type KernelRoute struct {
 	Dst     netip.Prefix `json:"dst"`
 	Src     netip.Prefix `json:"src"` // source prefix; zero when not source-specific
@@ -30,7 +32,7 @@ const (
 	TypeProhibit    = "prohibit"
 )
 
-// IsDefault reports whether r is a default route (::/0).
+// IsDefault reports whether r is a default route (::/0 or 0.0.0.0/0).
 func (r KernelRoute) IsDefault() bool {
 	return r.Dst.IsValid() && r.Dst.Bits() == 0
 }

@@ -35,6 +35,8 @@ type Identity struct {
 	// IPv4 is the node's IPv4 address and subnet length when the network
 	// carries IPv4 (its ipv4 and ipv4_sublen settings).
 	IPv4 netip.Prefix `json:"ipv4,omitzero"`
+	// IPv4Network is the network's IPv4 prefix, which IPv4 is part of.
+	IPv4Network netip.Prefix `json:"ipv4_network,omitzero"`
 }
 
 // Phase is the node's coarse condition.

@@ -15,7 +15,19 @@ var (
 	network   = netip.MustParsePrefix("2001:db8:42::/48")
 	anyPrefix = netip.MustParsePrefix("::/0")
 	gateway   = netip.MustParseAddr("fe80::1")
+	// The network carries IPv4 too, a /25 per node.
+	network4 = netip.MustParsePrefix("198.19.128.0/17")
+	gateway4 = netip.MustParseAddr("198.18.0.1")
 )
+
+// peerPrefix4 returns the IPv4 /25 of the i-th node (0 is us), with the
+// node's address in it.
+func peerPrefix4(i int) netip.Prefix {
+	a := network4.Addr().As4()
+	n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	n += uint32(i)*128 + 1
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), 25)
+}
 
 const mainTable = 254
 
@@ -56,7 +68,8 @@ const registryURL = "http://198.18.0.10/"
 func identity(now time.Time) state.Identity {
 	p := peerPrefix(0)
 	return state.Identity{Prefix: p, Address: nodeAddr(p), Network: network,
-		Registry: registryURL, CertExpiry: now.Add(158 * 24 * time.Hour).Truncate(time.Hour)}
+		Registry: registryURL, CertExpiry: now.Add(158 * 24 * time.Hour).Truncate(time.Hour),
+		IPv4: peerPrefix4(0), IPv4Network: network4}
 }
 
 // Typical is a connected node with eight tunnels, a few dozen routes, a
@@ -68,8 +81,9 @@ func Typical(now time.Time) state.State {
 	return s
 }
 
-// Large is a connected node with routes Babel routes (each installed in
-// the kernel) and peers tunnels, for benchmarks and the big golden.
+// Large is a connected node with routes IPv6 Babel routes (each installed
+// in the kernel), peers tunnels and the IPv4 subnets of those peers, for
+// benchmarks and the big golden.
 func Large(now time.Time, routes, peers int) state.State {
 	s := Empty(now)
 	s.Status = state.Status{Phase: state.Connected, Since: now.Add(-26 * time.Hour)}
@@ -94,6 +108,12 @@ func addPeer(s *state.State, now time.Time, i int) {
 		RTT: time.Duration(3+(i*7)%60)*time.Millisecond + 250*time.Microsecond, Cost: cost})
 	s.Routes = append(s.Routes, babelRoute(peerPrefix(i+1), anyPrefix, cost, i, t))
 	s.Kernel = append(s.Kernel, kernelVia(peerPrefix(i+1), t))
+	if i < 255 { // the peer's IPv4 subnet, through the same tunnel
+		p4 := peerPrefix4(i + 1)
+		s.Routes = append(s.Routes, babelRoute(p4.Masked(), anyPrefix, cost, i, t))
+		s.Kernel = append(s.Kernel, state.KernelRoute{Dst: p4.Masked(), Via: p4.Addr(), Dev: t.Iface, Proto: state.OriginBabel,
+			Table: mainTable, PrefSrc: peerPrefix4(0).Addr()})
+	}
 }
 
 func tunnel(now time.Time, i int) state.Tunnel {
@@ -131,13 +151,13 @@ func kernelVia(p netip.Prefix, t state.Tunnel) state.KernelRoute {
 	return state.KernelRoute{Dst: p, Via: t.LinkLocal, Dev: t.Iface, Proto: state.OriginBabel, Metric: 1024, Table: mainTable}
 }
 
-// addRoutes fills the table up to n Babel routes, spread over the peers,
-// each learnt from a node further away.
+// addRoutes fills the table up to n IPv6 Babel routes, spread over the
+// peers, each learnt from a node further away.
 func addRoutes(s *state.State, n, peers int) {
 	if peers == 0 {
 		return
 	}
-	for i := len(s.Routes); i < n; i++ {
+	for i := peers; i < n; i++ {
 		t := s.Tunnels[i%peers]
 		r := babelRoute(peerPrefix(i+1), anyPrefix, uint16(200+(i*53)%900), i, t)
 		r.Installed = i%17 != 3 // some routes lose to another path
@@ -176,6 +196,9 @@ func addLocal(s *state.State) {
 		state.KernelRoute{Dst: network, Dev: "lo", Proto: state.OriginStatic, Metric: 1024, Table: mainTable, Type: state.TypeUnreachable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("2001:db8:ff00::/64"), Dev: "eth0", Proto: state.OriginRA, Metric: 100, Table: mainTable},
 		state.KernelRoute{Dst: netip.MustParsePrefix("fe80::/64"), Dev: "eth0", Proto: state.OriginKernel, Metric: 256, Table: mainTable},
+		state.KernelRoute{Dst: netip.MustParsePrefix("0.0.0.0/0"), Via: gateway4, Dev: "eth0", Proto: state.OriginDHCP, Metric: 100, Table: mainTable},
+		state.KernelRoute{Dst: netip.MustParsePrefix("198.18.0.0/24"), Dev: "eth0", Proto: state.OriginKernel, Metric: 100, Table: mainTable,
+			PrefSrc: netip.MustParseAddr("198.18.0.2")},
 	)
 }
 

@@ -87,7 +87,7 @@ func TestKillRemovesEverythingThrough(t *testing.T) {
 
 func TestLargeShape(t *testing.T) {
 	s := Large(t0, 10000, 100)
-	if len(s.Tunnels) != 100 || len(s.Routes) != 10001 || len(s.Kernel) < 9000 {
+	if len(s.Tunnels) != 100 || len(s.Routes) != 10101 || len(s.Kernel) < 9000 {
 		t.Fatalf("large: %d tunnels, %d routes, %d kernel", len(s.Tunnels), len(s.Routes), len(s.Kernel))
 	}
 }

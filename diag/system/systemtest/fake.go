@@ -39,15 +39,22 @@ func New(rs ...system.Route) *Fake {
 	return f
 }
 
-// Routes lists the table, in no order.
-func (f *Fake) Routes() ([]system.Route, error) {
+// Routes lists the IPv6 routes, in no order.
+func (f *Fake) Routes() ([]system.Route, error) { return f.family(false), nil }
+
+// IPv4Routes lists the IPv4 routes, in no order.
+func (f *Fake) IPv4Routes() ([]system.Route, error) { return f.family(true), nil }
+
+func (f *Fake) family(v4 bool) []system.Route {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]system.Route, 0, len(f.routes))
 	for _, r := range f.routes {
-		out = append(out, r)
+		if r.Dst.Addr().Is4() == v4 {
+			out = append(out, r)
+		}
 	}
-	return out, nil
+	return out
 }
 
 func (f *Fake) notifyLocked() {
