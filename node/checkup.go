@@ -29,7 +29,7 @@ var (
 	// run together, since two of them may offer the same fix.
 	routeChecks = []string{"default-route", "forwarding", "underlay-loop"}
 	// minuteChecks run every minute.
-	minuteChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager", "path-mtu")
+	minuteChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager", "path-mtu", "upnp")
 	// hourlyChecks run every hour.
 	hourlyChecks = append(slices.Clone(minuteChecks), "registry", "ca-fingerprint", "clock")
 )
@@ -44,6 +44,7 @@ type checkup struct {
 	publish func([]state.Finding)
 	log     *slog.Logger
 	changed chan struct{} // routes changed, or a fix was applied or reverted
+	upnp    chan struct{} // the UPnP mappings changed
 	done    chan struct{} // closed when run returns
 
 	// fixMu makes applying and reverting one at a time, and keeps stop
@@ -69,7 +70,7 @@ type appliedFix struct {
 
 func newCheckup(doc func() *doctor.Doctor, publish func([]state.Finding), log *slog.Logger) *checkup {
 	return &checkup{doctor: doc, publish: publish, log: log,
-		changed: make(chan struct{}, 1), done: make(chan struct{}), results: map[string]doctor.Result{}}
+		changed: make(chan struct{}, 1), upnp: make(chan struct{}, 1), done: make(chan struct{}), results: map[string]doctor.Result{}}
 }
 
 // routesChanged asks for a round of the route checks once the routes
@@ -77,6 +78,14 @@ func newCheckup(doc func() *doctor.Doctor, publish func([]state.Finding), log *s
 func (c *checkup) routesChanged() {
 	select {
 	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// upnpChanged asks for the UPnP check at once. It never blocks.
+func (c *checkup) upnpChanged() {
+	select {
+	case c.upnp <- struct{}{}:
 	default:
 	}
 }
@@ -105,6 +114,8 @@ func (c *checkup) run(ctx context.Context) {
 		case <-settle.C:
 			settling = false
 			c.round(ctx, routeChecks)
+		case <-c.upnp:
+			c.round(ctx, []string{"upnp"})
 		case now := <-every.C:
 			ids := minuteChecks
 			if now.After(nextHourly) {

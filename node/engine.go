@@ -108,6 +108,7 @@ type Node struct {
 	loopCtx     context.Context
 	sys         doctor.System // set up at start: kernel routes and the doctor
 	mtuTarget   netip.Addr    // the doctor's path MTU target, set at start
+	upnpCheck   upnpSettings  // the doctor's UPnP settings, set at start
 	checks      *checkup
 
 	mu sync.Mutex

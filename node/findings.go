@@ -20,6 +20,7 @@ const revertTimeout = 10 * time.Second
 // it runs before they go, while the routes a fix follows still exist.
 func (n *Node) startChecks(ctx context.Context, undo *[]func()) error {
 	n.mtuTarget = n.registryNodeAddr()
+	n.upnpCheck = n.upnpSettings()
 	cctx, cancel := context.WithCancel(context.Background())
 	go n.checks.run(cctx)
 	*undo = append(*undo, func() {
@@ -66,6 +67,7 @@ func (n *Node) doctorNode() doctor.Node {
 		d.TunnelPorts = append(d.TunnelPorts, doctor.Port{Proto: strings.TrimSuffix(pp.Proto, "6"), Port: int(pp.Port)})
 	}
 	n.mu.Lock()
+	d.UPnP = n.upnpCheck.with(n.st.UPnP)
 	d.Network, d.Addr = n.st.Identity.Network, n.st.Identity.Address
 	for _, t := range n.st.Tunnels {
 		d.Interfaces = append(d.Interfaces, t.Iface)
@@ -74,6 +76,36 @@ func (n *Node) doctorNode() doctor.Node {
 		}
 	}
 	n.mu.Unlock()
+	return d
+}
+
+// upnpSettings is what the UPnP check needs of the configuration,
+// worked out once at start: the checks run beside the loop.
+func (n *Node) upnpSettings() upnpSettings {
+	want, explicit := n.upnpWanted()
+	s := upnpSettings{want: want && len(n.upnpPorts()) > 0, asked: explicit}
+	for _, p := range n.upnpPorts() {
+		s.ports = append(s.ports, doctor.Port{Proto: p.Proto, Port: int(p.Port)})
+	}
+	return s
+}
+
+// upnpSettings are the node's UPnP settings, for the doctor.
+type upnpSettings struct {
+	want, asked bool
+	ports       []doctor.Port
+}
+
+// with is the UPnP check's input: these settings and the state u.
+func (s upnpSettings) with(u state.UPnP) *doctor.UPnP {
+	if !s.want {
+		return &doctor.UPnP{}
+	}
+	d := &doctor.UPnP{Phase: string(u.Phase), Asked: s.asked, Gateway: u.Gateway, External: u.External,
+		Renewed: u.Renewed, Error: u.Error, Ports: s.ports}
+	for _, m := range u.Mappings {
+		d.Mappings = append(d.Mappings, doctor.Mapping{Proto: m.Proto, Internal: m.Internal, External: m.External})
+	}
 	return d
 }
 
