@@ -7,6 +7,7 @@ import (
 
 	"re6st-tui/node/identity"
 	"re6st-tui/node/peer"
+	"re6st-tui/node/regclient"
 	"re6st-tui/node/tunnelmgr"
 	"re6st-tui/tunnels"
 )
@@ -90,27 +91,58 @@ func (p peersAdapter) SendTo(prefix string, msg []byte) bool {
 	return connected && msg != nil
 }
 
-// registryAdapter asks the registry for a bootstrap peer.
+// registryAdapter asks the registry for bootstrap peers for the tunnel
+// manager, off the loop: the answer comes back through n.bootstraps.
 type registryAdapter struct{ n *Node }
 
-func (r registryAdapter) BootstrapPeer(ctx context.Context) (string, string, error) {
-	prefix, addrs, ok, err := r.n.reg.GetBootstrapPeer(ctx)
-	if unknownToRegistry(err) {
-		r.n.fatal = errNotEnrolled(err)
-		return "", "", err
-	}
-	if err != nil || !ok {
-		r.n.log.Warn("no bootstrap peer from the registry", "err", err)
-		if err == nil {
-			err = errors.New("the registry has no peer to offer")
+// bootstrap is a registry's answer to getBootstrapPeer.
+type bootstrap struct {
+	prefix, addrs string
+	err           error
+}
+
+func (r registryAdapter) AskBootstrapPeer() {
+	ctx, reg, out := r.n.loopCtx, r.n.reg, r.n.bootstraps
+	go func() {
+		var b bootstrap
+		b.prefix, b.addrs, b.err = getBootstrapPeer(ctx, reg)
+		select {
+		case out <- b:
+		case <-ctx.Done():
 		}
-		return "", "", err
+	}()
+}
+
+func getBootstrapPeer(ctx context.Context, reg *regclient.Client) (string, string, error) {
+	prefix, addrs, ok, err := reg.GetBootstrapPeer(ctx)
+	if err == nil && !ok {
+		err = errors.New("the registry has no peer to offer")
 	}
-	if prefix == r.n.id.Prefix {
-		return "", "", errors.New("the registry offered our own address")
+	return prefix, addrs, err
+}
+
+// bootstrapDone hands the registry's answer to the tunnel manager.
+func (n *Node) bootstrapDone(ctx context.Context, b bootstrap) {
+	if err := n.checkBootstrap(ctx, &b); err != nil {
+		b.err = err
 	}
-	r.n.cache.AddPeer(ctx, prefix, addrs, false)
-	return prefix, addrs, nil
+	n.mgr.BootstrapAnswer(ctx, b.prefix, b.addrs, b.err)
+}
+
+// checkBootstrap vets a bootstrap answer and caches the peer.
+func (n *Node) checkBootstrap(ctx context.Context, b *bootstrap) error {
+	switch {
+	case unknownToRegistry(b.err):
+		n.fatal = errNotEnrolled(b.err)
+		return b.err
+	case b.err != nil:
+		n.log.Warn("no bootstrap peer from the registry", "err", b.err)
+		return b.err
+	case b.prefix == n.id.Prefix:
+		return errors.New("the registry offered our own address")
+	}
+	n.cache.AddPeer(ctx, b.prefix, b.addrs, false)
+	return nil
 }
 
 func parseSerial(s string) (uint64, bool) {

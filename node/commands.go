@@ -65,13 +65,15 @@ func (n *Node) RefreshNetworkConfig(ctx context.Context) error {
 
 // Rebootstrap asks the registry for a peer and opens a tunnel to it.
 func (n *Node) Rebootstrap(ctx context.Context) error {
+	// The registry is asked here, not on the loop, which must not wait.
+	var b bootstrap
+	b.prefix, b.addrs, b.err = getBootstrapPeer(ctx, n.reg)
 	return n.do(ctx, func() error {
-		prefix, addr, err := registryAdapter{n}.BootstrapPeer(ctx)
-		if err != nil {
+		if err := n.checkBootstrap(n.loopCtx, &b); err != nil {
 			return err
 		}
-		if !n.mgr.Connect(n.loopCtx, prefix) {
-			return fmt.Errorf("bootstrap peer %s (%s): could not open a tunnel", identity.CN(prefix), addr)
+		if !n.mgr.Connect(n.loopCtx, b.prefix) {
+			return fmt.Errorf("bootstrap peer %s (%s): could not open a tunnel", identity.CN(b.prefix), b.addrs)
 		}
 		return nil
 	})

@@ -96,6 +96,7 @@ type Node struct {
 	lastFetch    time.Time // when the last fetch started
 	fetches      chan fetched
 	fetchWaiters []chan<- error
+	bootstraps   chan bootstrap // the registry's answers for the tunnel manager
 	// fatal ends the loop: the node cannot go on.
 	fatal       error
 	crl         crlSet
@@ -127,7 +128,7 @@ func New(opts Options) (*Node, error) {
 		return nil, errors.New("node: no configuration")
 	}
 	n := &Node{opts: opts, cfg: opts.Config, sink: opts.Sink, bus: bus.New(0),
-		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
+		incoming: make(chan datagram, 256), cmds: make(chan func(), 16), fetches: make(chan fetched), bootstraps: make(chan bootstrap), babelIfaces: map[string]bool{}, tunnelProto: map[string]string{},
 		countryAsked: map[string]bool{}}
 	if n.sink == nil {
 		n.sink = logs.NewSink(nil, 10000)

@@ -67,6 +67,8 @@ func (n *Node) loop(ctx context.Context) error {
 			n.fetchConfig(nil)
 		case f := <-n.fetches:
 			n.fetchDone(ctx, f)
+		case b := <-n.bootstraps:
+			n.bootstrapDone(ctx, b)
 		case <-revoke:
 			n.revokeAt = time.Time{}
 			n.dropRevoked(ctx)

@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -112,7 +111,7 @@ func (n *Node) disconnectRevoked(ctx context.Context) {
 // ownRevoked reports whether the CRL holds our own certificate's serial.
 func (n *Node) ownRevoked() bool {
 	s := n.id.Cert.SerialNumber
-	return s.IsUint64() && slices.Contains(n.net.CRL, s.Uint64())
+	return s.IsUint64() && n.net.Revoked(s.Uint64())
 }
 
 // admit refuses clients whose certificate is revoked. OpenVPN's

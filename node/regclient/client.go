@@ -224,6 +224,10 @@ func (c *Client) authCall(ctx context.Context, method string, names []string, ar
 func (c *Client) hello(ctx context.Context) ([]byte, error) {
 	body, _, err := c.call(ctx, "hello", []string{"client_prefix", "protocol"},
 		map[string]string{"client_prefix": c.prefix, "protocol": fmt.Sprint(Protocol)})
+	var status *StatusError
+	if errors.As(err, &status) {
+		return nil, err // it already says "registry hello: …"
+	}
 	if err != nil {
 		return nil, fmt.Errorf("registry hello: %w", err)
 	}

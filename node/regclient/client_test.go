@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,4 +296,20 @@ func FuzzOpenHello(f *testing.F) {
 			t.Fatalf("forged hello accepted: key %x", k)
 		}
 	})
+}
+
+// A prefix the registry does not know gets 404 on hello; the error names
+// the call once and says what failed.
+func TestUnknownPrefixError(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.enroll(t, idtest.Key(1024, 2))
+	c.SetIdentity(testCA().CA, idtest.Key(1024, 2), "1111")
+	_, err := c.GetNetworkConfig(context.Background())
+	var status *regclient.StatusError
+	if !errors.As(err, &status) || status.Code != 404 {
+		t.Fatalf("error %v, want a 404 status", err)
+	}
+	if n := strings.Count(err.Error(), "registry hello"); n != 1 {
+		t.Errorf("%q names the hello %d times", err, n)
+	}
 }

@@ -146,3 +146,45 @@ func (m *Manager) KillResponse(prefix string) {
 	m.cfg.Log.Info("kill response received: tunnel removed make-before-break", "peer", identity.CN(prefix))
 	m.kill(prefix)
 }
+
+// Why a bootstrap peer was asked for.
+const (
+	askPartition = "partition" // routes to some nodes, not to the registry
+	askAlone     = "alone"     // routes to nobody, and nothing cached
+)
+
+// askBootstrap asks the registry for a bootstrap peer, unless a request
+// is under way.
+func (m *Manager) askBootstrap(why string) {
+	if m.asking != "" {
+		return
+	}
+	m.asking = why
+	m.cfg.Registry.AskBootstrapPeer()
+}
+
+// BootstrapAnswer takes the registry's answer to AskBootstrapPeer: a peer
+// (prefix and address list), or err. A node in a partition opens a tunnel
+// to a peer it has no route to, then tries its cache; without an answer it
+// assumes it is connected after all. A node alone tries the peer, or else
+// a cached address that failed before.
+func (m *Manager) BootstrapAnswer(ctx context.Context, prefix, address string, err error) {
+	why := m.asking
+	m.asking = ""
+	v := m.lastView
+	count := m.cfg.ClientCount - len(m.conns)
+	switch {
+	case err != nil || prefix == "":
+		if why == askAlone {
+			m.tryFailed(ctx)
+		}
+		return
+	case !v.routed[prefix] && count > 0:
+		if m.makeTunnel(ctx, prefix, address) {
+			count--
+		}
+	}
+	if why == askPartition && count > 0 {
+		m.fromCache(ctx, v, count)
+	}
+}

@@ -42,9 +42,11 @@ type Cache interface {
 	Peers(ctx context.Context, failed bool) ([]cache.Peer, error)
 }
 
-// Registry gives a peer to bootstrap from.
+// Registry gives a peer to bootstrap from. It answers later, through
+// [Manager.BootstrapAnswer]: a registry that drops packets takes an HTTP
+// timeout to fail, which the node's loop must not wait for.
 type Registry interface {
-	BootstrapPeer(ctx context.Context) (prefix, address string, err error)
+	AskBootstrapPeer()
 }
 
 // Config is the manager's fixed setup.
@@ -96,7 +98,10 @@ type Manager struct {
 	asked        map[string]bool // peers asked for their address this round
 	disconnected time.Time       // zero: the registry is reachable
 	aloneTries   int             // bootstraps in a row while routing to nobody
-	rotationFrom time.Time       // when the tunnel_refresh period under way began
+	// asking says why a bootstrap peer was asked for and not answered
+	// yet: askPartition, askAlone, or "" when none was.
+	asking       string
+	rotationFrom time.Time // when the tunnel_refresh period under way began
 	nextRotation time.Time
 	lastView     view
 }
@@ -233,19 +238,10 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 		m.disconnected = now.Add(m.backoff(len(v.routed)))
 		useCache = true
 		if len(v.routed) > 0 {
-			// Part of a partition: ask the registry for a way back.
-			prefix, addr, err := m.cfg.Registry.BootstrapPeer(ctx)
-			switch {
-			case err != nil || prefix == "":
-				useCache = false // registry dead? assume we are connected after all
-			case !v.routed[prefix]:
-				if m.makeTunnel(ctx, prefix, addr) {
-					count--
-				}
-				if count == 0 {
-					return
-				}
-			}
+			// Part of a partition: ask the registry for a way back, and
+			// until it answers, carry on as if connected after all.
+			m.askBootstrap(askPartition)
+			useCache = false
 		}
 	}
 	if !useCache {
@@ -319,12 +315,15 @@ func (m *Manager) fromCache(ctx context.Context, v view, count int) {
 		return
 	}
 	if !candidates && m.cfg.RegistryPrefix() != m.cfg.Prefix {
-		prefix, addr, err := m.cfg.Registry.BootstrapPeer(ctx)
-		if err == nil && prefix != "" && m.makeTunnel(ctx, prefix, addr) {
-			return
-		}
+		m.askBootstrap(askAlone) // its answer decides what next
+		return
 	}
-	// Last chance: an address that failed before.
+	m.tryFailed(ctx)
+}
+
+// tryFailed is the last chance of a node alone: a cached address that
+// failed before.
+func (m *Manager) tryFailed(ctx context.Context) {
 	failed, _ := m.cfg.Cache.Peers(ctx, true)
 	for _, p := range failed {
 		if m.makeTunnel(ctx, p.Prefix, p.Address) {

@@ -92,14 +92,18 @@ func (f *fakePeers) SendTo(prefix string, msg []byte) bool {
 	return f.connected[prefix]
 }
 
+// fakeRegistry answers bootstrap requests with prefix and addr (or err)
+// when the test delivers them (env.refresh).
 type fakeRegistry struct {
 	prefix, addr string
+	err          error
 	calls        int
+	pending      bool
 }
 
-func (f *fakeRegistry) BootstrapPeer(context.Context) (string, string, error) {
+func (f *fakeRegistry) AskBootstrapPeer() {
 	f.calls++
-	return f.prefix, f.addr, nil
+	f.pending = true
 }
 
 type env struct {
@@ -139,6 +143,16 @@ func newEnv(t *testing.T, clientCount int) *env {
 	return e
 }
 
+// refresh runs a round of the manager, then hands it the registry's
+// answer if it asked for a bootstrap peer.
+func (e *env) refresh(ctx context.Context) {
+	e.m.Refresh(ctx)
+	if e.reg.pending {
+		e.reg.pending = false
+		e.m.BootstrapAnswer(ctx, e.reg.prefix, e.reg.addr, e.reg.err)
+	}
+}
+
 // neighbour returns a Babel neighbour on iface.
 func neighbour(iface string, n int) Neighbour {
 	return Neighbour{NeighbourKey{netip.MustParseAddr(fmt.Sprintf("fe80::%d", n)), iface}, 1}
@@ -172,7 +186,7 @@ func TestOpensTunnelsToDistantPeers(t *testing.T) {
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,udp;198.18.0.13,1195,tcp")
 	e.peers.connected[pfx(4)] = true
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	got := e.tun.peers()
 	if !slices.Equal(got, []string{pfx(2), pfx(3)}) {
 		t.Errorf("tunnels to %v, want the two cached peers", got)
@@ -196,7 +210,7 @@ func TestUnreachableNodeKeepsFewTunnels(t *testing.T) {
 	for i := 2; i <= 5; i++ {
 		e.cachePeer(t, pfx(i), fmt.Sprintf("198.18.0.%d,1194,tcp", 10+i))
 	}
-	e.m.Refresh(context.Background())
+	e.refresh(context.Background())
 	if n := len(e.tun.open); n != 2 {
 		t.Errorf("%d tunnels while nobody reached our server, want 2", n)
 	}
@@ -206,7 +220,7 @@ func TestBootstrapFromCacheThenRegistry(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 2)
 	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if !slices.Equal(e.tun.peers(), []string{pfx(7)}) || e.reg.calls != 1 {
 		t.Fatalf("empty cache: tunnels %v after %d registry calls, want the bootstrap peer", e.tun.peers(), e.reg.calls)
 	}
@@ -215,7 +229,7 @@ func TestBootstrapFromCacheThenRegistry(t *testing.T) {
 	}
 	// Once the registry is routed, we are connected.
 	e.addNeighbour("re6stnet1", 1, pfx(7), pfx(0))
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if e.m.Disconnected() {
 		t.Error("still disconnected with a route to the registry")
 	}
@@ -225,8 +239,8 @@ func TestNodeAloneBootstrapsAgainSoon(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 2) // timeout 60 s
 	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
-	round := func() { e.now = e.now.Add(5 * time.Second); e.m.Refresh(ctx) }
-	e.m.Refresh(ctx)
+	round := func() { e.now = e.now.Add(5 * time.Second); e.refresh(ctx) }
+	e.refresh(ctx)
 	if e.reg.calls != 1 {
 		t.Fatalf("%d registry calls at the first round, want 1", e.reg.calls)
 	}
@@ -260,11 +274,11 @@ func TestPartitionKeepsRe6stBackoff(t *testing.T) {
 	e := newEnv(t, 2)
 	e.reg.prefix, e.reg.addr = pfx(7), "198.18.0.17,1194,tcp"
 	e.addNeighbour("re6stnet1", 1, pfx(2), pfx(3)) // a partition without the registry
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	calls := e.reg.calls
 	for range 11 { // 55 s < the 60 s timeout
 		e.now = e.now.Add(5 * time.Second)
-		e.m.Refresh(ctx)
+		e.refresh(ctx)
 	}
 	if e.reg.calls != calls {
 		t.Errorf("%d registry calls within the timeout in a partition, want %d", e.reg.calls, calls)
@@ -275,7 +289,7 @@ func TestCachedPeersTriedWhenCutOff(t *testing.T) {
 	e := newEnv(t, 2)
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
-	e.m.Refresh(context.Background())
+	e.refresh(context.Background())
 	if got := e.tun.peers(); !slices.Equal(got, []string{pfx(2), pfx(3)}) || e.reg.calls != 0 {
 		t.Errorf("tunnels %v, registry calls %d: want both cached peers, no bootstrap", got, e.reg.calls)
 	}
@@ -285,7 +299,7 @@ func TestOneTunnelBetweenTwoNodes(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 1)
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if len(e.tun.open) != 1 {
 		t.Fatal("no tunnel")
 	}
@@ -313,7 +327,7 @@ func rotationDue(t *testing.T, used bool) (e *env, n2 NeighbourKey) {
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
 	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
 	e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2), pfx(3))
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	ifaces := map[string]string{}
 	for iface, p := range e.tun.open {
 		ifaces[p] = iface
@@ -346,7 +360,7 @@ func TestTunnelKiller(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			e, n2 := rotationDue(t, used)
-			e.m.Refresh(ctx)
+			e.refresh(ctx)
 			if e.rt.mults[n2] != drainMultiplier {
 				t.Fatalf("multipliers %v: the rotated tunnel is not drained", e.rt.mults)
 			}
@@ -354,18 +368,18 @@ func TestTunnelKiller(t *testing.T) {
 			// locked.
 			e.rt.dump.Routes = slices.DeleteFunc(e.rt.dump.Routes, func(r Route) bool { return r.Via == n2 && r.Installed })
 			e.now = e.now.Add(5 * time.Second)
-			e.m.Refresh(ctx)
+			e.refresh(ctx)
 			if e.rt.mults[n2] != lockMultiplier {
 				t.Fatalf("multiplier %d, want locked", e.rt.mults[n2])
 			}
 			e.now = e.now.Add(5 * time.Second)
-			e.m.Refresh(ctx)
+			e.refresh(ctx)
 			if !slices.Contains(e.peers.sent, pfx(2)+":2") {
 				t.Fatalf("sent %v, want a kill request to %s", e.peers.sent, pfx(2))
 			}
 			// Without an answer, it is asked again at the next round.
 			e.now = e.now.Add(5 * time.Second)
-			e.m.Refresh(ctx)
+			e.refresh(ctx)
 			if n := count(e.peers.sent, pfx(2)+":2"); n != 2 {
 				t.Errorf("%d kill requests after two rounds locked, want 2", n)
 			}
@@ -386,7 +400,7 @@ func TestTunnelKillerServerSide(t *testing.T) {
 	e.m.ServerConnect(ctx, pfx(5), "re6stnet-tcp", 5)
 	n5 := e.addNeighbour("re6stnet-tcp", 5, pfx(5), pfx(6))
 	e.addNeighbour("re6stnet1", 7, pfx(7), pfx(5), pfx(6))
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	e.m.KillRequest(pfx(3)) // not served: ignored
 	e.m.KillRequest(pfx(5))
 	if e.rt.mults[n5] != drainMultiplier {
@@ -401,9 +415,9 @@ func TestTunnelKillerServerSide(t *testing.T) {
 		}
 	}
 	e.now = e.now.Add(5 * time.Second)
-	e.m.Refresh(ctx) // locks
+	e.refresh(ctx) // locks
 	e.now = e.now.Add(5 * time.Second)
-	e.m.Refresh(ctx) // answers
+	e.refresh(ctx) // answers
 	if e.rt.mults[n5] != lockMultiplier || !slices.Contains(e.peers.sent, pfx(5)+":3") {
 		t.Fatalf("multiplier %d, sent %v: want locked and a kill response", e.rt.mults[n5], e.peers.sent)
 	}
@@ -412,7 +426,7 @@ func TestTunnelKillerServerSide(t *testing.T) {
 	}
 	e.m.ServerDisconnect(pfx(5), "re6stnet-tcp")
 	e.now = e.now.Add(3 * time.Minute)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if len(e.m.killing) != 0 || e.rt.mults[n5] != 1 {
 		t.Errorf("after the client left: killers %v, multiplier %d; want none, restored", e.m.killing, e.rt.mults[n5])
 	}
@@ -433,18 +447,18 @@ func TestExitedTunnelIsReplaced(t *testing.T) {
 	e := newEnv(t, 1)
 	e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	first := e.tun.peers()[0]
 	e.m.ClientUp(ctx, first, e.now, 5, 0)
 	if !e.m.ClientExited(first) {
 		t.Error("an established tunnel's exit must ask for a new round")
 	}
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if got := e.tun.peers(); len(got) != 0 {
 		t.Errorf("tunnels %v: a node cut off waits out its back-off before trying the cache again", got)
 	}
 	e.now = e.now.Add(10 * time.Minute)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if got := e.tun.peers(); len(got) != 1 {
 		t.Errorf("after the back-off, tunnels %v; want one from the cache", got)
 	}
@@ -457,7 +471,7 @@ func TestRevokedPeersLoseTheirTunnels(t *testing.T) {
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
 	e.cachePeer(t, pfx(4), "198.18.0.14,1194,tcp")
 	e.m.ServerConnect(ctx, pfx(5), "re6stnet-tcp", 5)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if len(e.tun.open) != 3 {
 		t.Fatalf("tunnels %v, want 3", e.tun.peers())
 	}
@@ -468,7 +482,7 @@ func TestRevokedPeersLoseTheirTunnels(t *testing.T) {
 	e.m.ClientUp(ctx, pfx(2), e.now, 12, 0)
 	e.m.ClientUp(ctx, pfx(3), e.now, 0, 0)
 	e.m.ClientUp(ctx, pfx(4), e.now, 0, 0)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if !slices.Contains(e.peers.sessions, pfx(3)) || !slices.Contains(e.peers.sessions, pfx(4)) || slices.Contains(e.peers.sessions, pfx(2)) {
 		t.Errorf("sessions asked for %v: want those with tunnels of unknown serial", e.peers.sessions)
 	}
@@ -493,16 +507,57 @@ func TestTunnelRefreshAppliesLive(t *testing.T) {
 	e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
 	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
 	e.addNeighbour("re6stnet-tcp", 9, pfx(0), pfx(2), pfx(3))
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	e.now = e.now.Add(20 * time.Second)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if len(e.m.killing) != 0 {
 		t.Fatal("rotation before tunnel_refresh")
 	}
 	e.m.SetTunnelRefresh(15 * time.Second)
 	e.now = e.now.Add(time.Second)
-	e.m.Refresh(ctx)
+	e.refresh(ctx)
 	if len(e.m.killing) != 1 {
 		t.Errorf("no rotation 21 s after the last tunnel opened, with tunnel_refresh now 15 s")
 	}
+}
+
+// The registry's bootstrap answer comes when it comes: the rounds go on
+// meanwhile, without a second request.
+func TestBootstrapAnswerComesLater(t *testing.T) {
+	ctx := context.Background()
+	t.Run("partition", func(t *testing.T) {
+		e := newEnv(t, 3)
+		e.addNeighbour("re6stnet1", 1, pfx(2), pfx(3)) // a partition without the registry
+		e.cachePeer(t, pfx(3), "198.18.0.13,1194,tcp")
+		e.cachePeer(t, pfx(9), "198.18.0.19,1194,tcp")
+		e.m.Refresh(ctx)
+		if e.reg.calls != 1 || !slices.Equal(e.tun.peers(), []string{pfx(3)}) {
+			t.Fatalf("first round: %d registry calls, tunnels %v; want one request, the distant peer meanwhile", e.reg.calls, e.tun.peers())
+		}
+		e.now = e.now.Add(5 * time.Minute)
+		e.m.Refresh(ctx)
+		if e.reg.calls != 1 {
+			t.Errorf("%d registry calls while one is under way, want 1", e.reg.calls)
+		}
+		// The answer: a peer of the registry's side, then the cache.
+		e.m.BootstrapAnswer(ctx, pfx(7), "198.18.0.17,1194,tcp", nil)
+		if got := e.tun.peers(); !slices.Equal(got, []string{pfx(3), pfx(7), pfx(9)}) {
+			t.Errorf("tunnels %v after the answer, want the bootstrap peer and the cached one", got)
+		}
+	})
+	t.Run("alone-and-no-answer", func(t *testing.T) {
+		e := newEnv(t, 2)
+		if err := e.cache.AddPeer(ctx, pfx(4), "198.18.0.14,1194,tcp", false); err != nil {
+			t.Fatal(err)
+		}
+		e.cache.Connecting(ctx, pfx(4), true) // it failed before
+		e.m.Refresh(ctx)
+		if e.reg.calls != 1 || len(e.tun.open) != 0 {
+			t.Fatalf("%d registry calls, tunnels %v: want a request and nothing else yet", e.reg.calls, e.tun.peers())
+		}
+		e.m.BootstrapAnswer(ctx, "", "", fmt.Errorf("registry unreachable"))
+		if got := e.tun.peers(); !slices.Equal(got, []string{pfx(4)}) {
+			t.Errorf("tunnels %v after the registry failed, want the address that failed before", got)
+		}
+	})
 }

@@ -33,6 +33,18 @@ const (
 
 func (c *core) keyed() bool { return c.cfg.Auth.Sign != nil }
 
+// setAuth changes the keys at run time. Neighbours keep their packet
+// counter state: a packet signed with any key we accept continues it.
+// re6st rotates keys in three steps, each applied by every node before
+// the next: sign old and accept new, sign new and accept old, sign new.
+func (c *core) setAuth(a Auth) {
+	c.cfg.Auth = a
+	c.verifyKeys = nil
+	if a.Sign != nil {
+		c.verifyKeys = append([]wire.Key{*a.Sign}, a.Accept...)
+	}
+}
+
 // authReserve is the room a PC TLV and a MAC trailer take.
 func (c *core) authReserve() int {
 	if !c.keyed() {
@@ -68,8 +80,7 @@ func (c *core) seal(ifc *iface, dst netip.Addr, w *wire.Writer) []byte {
 // the packet's TLVs are to be processed.
 func (c *core) authenticate(ifc *iface, n *neighbour, d Datagram, p *wire.Packet) (*neighbour, bool) {
 	a := c.cfg.Auth
-	keys := append([]wire.Key{*a.Sign}, a.Accept...)
-	if !p.Verify(d.Src, d.Dst, keys...) {
+	if !p.Verify(d.Src, d.Dst, c.verifyKeys...) {
 		c.stats.BadMAC++
 		if a.AcceptBad {
 			if n == nil {

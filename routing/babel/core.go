@@ -151,6 +151,8 @@ type core struct {
 	own         map[routeKey]*ownRequest
 	sent        map[sourceKey]sentRequest
 	kowner      map[kernel.Key]routeKey
+	// verifyKeys are the keys a received packet may be signed with.
+	verifyKeys []wire.Key
 	// kops are the kernel changes not yet committed, kopKeys their keys.
 	kops    []kernel.Op
 	kopKeys []routeKey
@@ -178,6 +180,7 @@ func newCore(cfg Config, log *slog.Logger, tx Transport, kern Kernel, now time.T
 	for _, x := range cfg.Xroutes {
 		c.xroutes[xkey(x)] = x
 	}
+	c.setAuth(cfg.Auth)
 	c.nextCheck = now
 	c.nextExpiry = now.Add(5 * time.Second)
 	c.nextSourceGC = now.Add(60 * time.Second)

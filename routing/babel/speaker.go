@@ -194,6 +194,14 @@ func (s *Speaker) SetXroutes(xs []Xroute) error {
 	return s.do(func(c *core) { c.setXroutes(xs) })
 }
 
+// SetAuth changes the MAC keys (RFC 8967) at run time, keeping neighbours
+// and routes. To rotate keys without losing a link, apply each step on
+// every node before the next: sign with the old key and accept the new one;
+// sign with the new key and accept the old one; sign with the new key only.
+func (s *Speaker) SetAuth(a Auth) error {
+	return s.do(func(c *core) { c.setAuth(a) })
+}
+
 // Snapshot returns a copy of the current state.
 func (s *Speaker) Snapshot() (Snapshot, error) {
 	var snap Snapshot

@@ -1,0 +1,45 @@
+package node_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"re6st-tui/node/control"
+	"re6st-tui/node/demo"
+	"re6st-tui/node/netlab"
+)
+
+// TestLabRegistrySilent: while a node waits for a registry that drops its
+// packets, its loop goes on: a command to close a tunnel is carried out
+// before the registry request gives up.
+func TestLabRegistrySilent(t *testing.T) {
+	netlab.Require(t)
+	ctx := context.Background()
+	d := formed(t, demo.Config{Nodes: 3})
+	client, _, tap := clientTunnel(t, d)
+	client.Host.Run(t, "nft", "add table inet silent")
+	client.Host.Run(t, "nft", "add chain inet silent out { type filter hook output priority 0 ; }")
+	client.Host.Run(t, "nft", "add rule inet silent out ip daddr "+d.Nodes[0].Host.IPv4.String()+" tcp dport 80 drop")
+	c, err := control.Dial(client.ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	refreshed := make(chan error, 1)
+	go func() { refreshed <- c.RefreshNetworkConfig(ctx) }()
+	killed := make(chan error, 1)
+	go func() {
+		// The fetch is under way once the node has had a moment.
+		time.Sleep(time.Second)
+		killed <- c.KillTunnel(ctx, tap)
+	}()
+	select {
+	case err := <-killed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-refreshed:
+		t.Fatalf("the refresh ended (%v) before the tunnel could be closed: the loop waited for the registry", err)
+	}
+}
