@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"re6st-tui/diag/doctor"
+	"re6st-tui/diag/system"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -70,6 +71,9 @@ type Node struct {
 	// node exports the network's; hostDefault is what it last found.
 	exportDefault bool
 	hostDefault   hostDefault
+	// hostRoutes hands a gateway each read of the kernel's IPv6 routes;
+	// nil on other nodes.
+	hostRoutes chan []system.Route
 	// remoteGW routes tunnel remotes through --remote-gateway; remoteIPs
 	// are the addresses each tunnel uses (by tap, or by "tap CN" for a
 	// served peer).
