@@ -90,8 +90,10 @@ type Node struct {
 	incoming      chan datagram
 	cmds          chan func()
 	refetch       time.Time // when to fetch the network config again (zero: never)
-	// restartAt is when a config change makes the node start over.
-	restartAt time.Time
+	// restartAt is when a config change makes the node start over, and
+	// restarting says it is stopping to do so.
+	restartAt  time.Time
+	restarting bool
 	// revokeAt is when tunnels and sessions with revoked peers go.
 	revokeAt time.Time
 	// A network config fetch is under way: its outcome arrives on

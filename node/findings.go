@@ -21,13 +21,33 @@ const revertTimeout = 10 * time.Second
 func (n *Node) startChecks(ctx context.Context, undo *[]func()) error {
 	n.mtuTarget = n.registryNodeAddr()
 	n.upnpCheck = n.upnpSettings()
+	n.runChecks(undo)
+	return nil
+}
+
+// runChecks runs the checkup until the undo. The fixes in force when the
+// node restarts for a new network configuration are handed to the next
+// run, which applies them again (reapply.go).
+func (n *Node) runChecks(undo *[]func()) {
+	ids, err := takeReapply(n.cfg.StateDir, time.Now())
+	if err != nil {
+		n.log.Warn("fixes in force before the restart", "err", err)
+	}
+	if len(ids) > 0 {
+		n.log.Info("applying again the fixes in force before the restart, once their checks offer them", "fixes", ids)
+		n.checks.reapplyAfter(ids, time.Now().Add(reapplyWindow))
+	}
 	cctx, cancel := context.WithCancel(context.Background())
 	go n.checks.run(cctx)
 	*undo = append(*undo, func() {
 		cancel()
-		n.checks.stop(revertTimeout)
+		reverted := n.checks.stop(revertTimeout)
+		if n.restarting && len(reverted) > 0 {
+			if err := saveReapply(n.cfg.StateDir, reverted, time.Now()); err != nil {
+				n.log.Error("fixes in force will not be applied again after the restart", "fixes", reverted, "err", err)
+			}
+		}
 	})
-	return nil
 }
 
 // newDoctor returns a Doctor for one round of checks.
