@@ -29,7 +29,7 @@ var (
 	// run together, since two of them may offer the same fix.
 	routeChecks = []string{"default-route", "forwarding", "underlay-loop"}
 	// minuteChecks run every minute.
-	minuteChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager", "path-mtu")
+	minuteChecks = append(slices.Clone(routeChecks), "firewall", "certificate", "networkmanager", "path-mtu", "upnp")
 	// hourlyChecks run every hour.
 	hourlyChecks = append(slices.Clone(minuteChecks), "registry", "ca-fingerprint", "clock")
 )
@@ -44,6 +44,7 @@ type checkup struct {
 	publish func([]state.Finding)
 	log     *slog.Logger
 	changed chan struct{} // routes changed, or a fix was applied or reverted
+	upnp    chan struct{} // the UPnP mappings changed
 	done    chan struct{} // closed when run returns
 
 	// fixMu makes applying and reverting one at a time, and keeps stop
@@ -55,6 +56,10 @@ type checkup struct {
 	results map[string]doctor.Result // the latest outcome of each check
 	applied []*appliedFix            // oldest first
 	stopped bool
+	// pending are fixes to apply again once a check offers them (they
+	// were in force before a restart), until pendingUntil.
+	pending      []string
+	pendingUntil time.Time
 
 	// pubMu keeps findings published in the order they were made.
 	pubMu sync.Mutex
@@ -69,7 +74,7 @@ type appliedFix struct {
 
 func newCheckup(doc func() *doctor.Doctor, publish func([]state.Finding), log *slog.Logger) *checkup {
 	return &checkup{doctor: doc, publish: publish, log: log,
-		changed: make(chan struct{}, 1), done: make(chan struct{}), results: map[string]doctor.Result{}}
+		changed: make(chan struct{}, 1), upnp: make(chan struct{}, 1), done: make(chan struct{}), results: map[string]doctor.Result{}}
 }
 
 // routesChanged asks for a round of the route checks once the routes
@@ -77,6 +82,14 @@ func newCheckup(doc func() *doctor.Doctor, publish func([]state.Finding), log *s
 func (c *checkup) routesChanged() {
 	select {
 	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// upnpChanged asks for the UPnP check at once. It never blocks.
+func (c *checkup) upnpChanged() {
+	select {
+	case c.upnp <- struct{}{}:
 	default:
 	}
 }
@@ -105,6 +118,8 @@ func (c *checkup) run(ctx context.Context) {
 		case <-settle.C:
 			settling = false
 			c.round(ctx, routeChecks)
+		case <-c.upnp:
+			c.round(ctx, []string{"upnp"})
 		case now := <-every.C:
 			ids := minuteChecks
 			if now.After(nextHourly) {
@@ -127,6 +142,43 @@ func (c *checkup) round(ctx context.Context, ids []string) {
 	}
 	c.mu.Unlock()
 	c.publishFindings()
+	c.reapply(ctx)
+}
+
+// reapplyAfter asks for the fixes ids, in force before a restart, to be
+// applied again as soon as their checks offer them, until deadline.
+func (c *checkup) reapplyAfter(ids []string, deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending, c.pendingUntil = slices.Clone(ids), deadline
+}
+
+// reapply applies the pending fixes the latest checks offer, and gives
+// up on the others once their time is over.
+func (c *checkup) reapply(ctx context.Context) {
+	c.mu.Lock()
+	var offered []string
+	for _, id := range c.pending {
+		if _, _, err := c.offeredLocked(id); err == nil {
+			offered = append(offered, id)
+		}
+	}
+	c.pending = slices.DeleteFunc(c.pending, func(id string) bool { return slices.Contains(offered, id) })
+	var late []string
+	if len(c.pending) > 0 && time.Now().After(c.pendingUntil) {
+		late, c.pending = c.pending, nil
+	}
+	c.mu.Unlock()
+	for _, id := range offered {
+		if err := c.apply(ctx, id); err != nil {
+			c.log.Error("fix in force before the restart not applied again", "fix", id, "err", err)
+			continue
+		}
+		c.log.Info("fix in force before the restart applied again", "fix", id)
+	}
+	for _, id := range late {
+		c.log.Warn("fix in force before the restart not applied again: no check offers it any more", "fix", id)
+	}
 }
 
 // publishFindings hands the current findings to publish.
@@ -260,8 +312,9 @@ func (c *checkup) revert(ctx context.Context, id string) error {
 }
 
 // stop waits for run to return (its context must be done), then reverts
-// every fix still applied, newest first, and refuses new ones.
-func (c *checkup) stop(timeout time.Duration) {
+// every fix still applied, newest first, and refuses new ones. It
+// returns the fixes it reverted, oldest first.
+func (c *checkup) stop(timeout time.Duration) []string {
 	<-c.done
 	c.fixMu.Lock()
 	defer c.fixMu.Unlock()
@@ -271,6 +324,7 @@ func (c *checkup) stop(timeout time.Duration) {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	var reverted []string
 	for i := len(applied) - 1; i >= 0; i-- {
 		a := applied[i]
 		if err := a.handle.Revert(ctx); err != nil {
@@ -278,8 +332,11 @@ func (c *checkup) stop(timeout time.Duration) {
 			continue
 		}
 		c.log.Info("fix reverted as the node stops", "fix", a.info.ID)
+		reverted = append(reverted, a.info.ID)
 	}
 	c.mu.Lock()
 	c.applied = nil
 	c.mu.Unlock()
+	slices.Reverse(reverted)
+	return reverted
 }

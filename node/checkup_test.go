@@ -42,6 +42,7 @@ type published struct {
 	mu    sync.Mutex
 	last  []state.Finding
 	first chan struct{} // closed by the first set
+	sets  chan struct{} // if not nil, told of each set
 }
 
 func (p *published) set(f []state.Finding) {
@@ -51,6 +52,10 @@ func (p *published) set(f []state.Finding) {
 		close(p.first)
 	}
 	p.last = f
+	select {
+	case p.sets <- struct{}{}:
+	default:
+	}
 }
 
 func (p *published) finding(t *testing.T, id string) state.Finding {

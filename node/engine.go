@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"re6st-tui/diag/doctor"
+	"re6st-tui/diag/system"
 	"re6st-tui/node/bus"
 	"re6st-tui/node/cache"
 	"re6st-tui/node/config"
@@ -70,6 +71,9 @@ type Node struct {
 	// node exports the network's; hostDefault is what it last found.
 	exportDefault bool
 	hostDefault   hostDefault
+	// hostRoutes hands a gateway each read of the kernel's IPv6 routes;
+	// nil on other nodes.
+	hostRoutes chan []system.Route
 	// remoteGW routes tunnel remotes through --remote-gateway; remoteIPs
 	// are the addresses each tunnel uses (by tap, or by "tap CN" for a
 	// served peer).
@@ -86,8 +90,10 @@ type Node struct {
 	incoming      chan datagram
 	cmds          chan func()
 	refetch       time.Time // when to fetch the network config again (zero: never)
-	// restartAt is when a config change makes the node start over.
-	restartAt time.Time
+	// restartAt is when a config change makes the node start over, and
+	// restarting says it is stopping to do so.
+	restartAt  time.Time
+	restarting bool
 	// revokeAt is when tunnels and sessions with revoked peers go.
 	revokeAt time.Time
 	// A network config fetch is under way: its outcome arrives on
@@ -109,6 +115,7 @@ type Node struct {
 	loopCtx     context.Context
 	sys         doctor.System // set up at start: kernel routes and the doctor
 	mtuTarget   netip.Addr    // the doctor's path MTU target, set at start
+	upnpCheck   upnpSettings  // the doctor's UPnP settings, set at start
 	checks      *checkup
 
 	mu sync.Mutex

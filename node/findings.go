@@ -20,13 +20,34 @@ const revertTimeout = 10 * time.Second
 // it runs before they go, while the routes a fix follows still exist.
 func (n *Node) startChecks(ctx context.Context, undo *[]func()) error {
 	n.mtuTarget = n.registryNodeAddr()
+	n.upnpCheck = n.upnpSettings()
+	n.runChecks(undo)
+	return nil
+}
+
+// runChecks runs the checkup until the undo. The fixes in force when the
+// node restarts for a new network configuration are handed to the next
+// run, which applies them again (reapply.go).
+func (n *Node) runChecks(undo *[]func()) {
+	ids, err := takeReapply(n.cfg.StateDir, time.Now())
+	if err != nil {
+		n.log.Warn("fixes in force before the restart", "err", err)
+	}
+	if len(ids) > 0 {
+		n.log.Info("applying again the fixes in force before the restart, once their checks offer them", "fixes", ids)
+		n.checks.reapplyAfter(ids, time.Now().Add(reapplyWindow))
+	}
 	cctx, cancel := context.WithCancel(context.Background())
 	go n.checks.run(cctx)
 	*undo = append(*undo, func() {
 		cancel()
-		n.checks.stop(revertTimeout)
+		reverted := n.checks.stop(revertTimeout)
+		if n.restarting && len(reverted) > 0 {
+			if err := saveReapply(n.cfg.StateDir, reverted, time.Now()); err != nil {
+				n.log.Error("fixes in force will not be applied again after the restart", "fixes", reverted, "err", err)
+			}
+		}
 	})
-	return nil
 }
 
 // newDoctor returns a Doctor for one round of checks.
@@ -66,6 +87,7 @@ func (n *Node) doctorNode() doctor.Node {
 		d.TunnelPorts = append(d.TunnelPorts, doctor.Port{Proto: strings.TrimSuffix(pp.Proto, "6"), Port: int(pp.Port)})
 	}
 	n.mu.Lock()
+	d.UPnP = n.upnpCheck.with(n.st.UPnP)
 	d.Network, d.Addr = n.st.Identity.Network, n.st.Identity.Address
 	for _, t := range n.st.Tunnels {
 		d.Interfaces = append(d.Interfaces, t.Iface)
@@ -74,6 +96,36 @@ func (n *Node) doctorNode() doctor.Node {
 		}
 	}
 	n.mu.Unlock()
+	return d
+}
+
+// upnpSettings is what the UPnP check needs of the configuration,
+// worked out once at start: the checks run beside the loop.
+func (n *Node) upnpSettings() upnpSettings {
+	want, explicit := n.upnpWanted()
+	s := upnpSettings{want: want && len(n.upnpPorts()) > 0, asked: explicit}
+	for _, p := range n.upnpPorts() {
+		s.ports = append(s.ports, doctor.Port{Proto: p.Proto, Port: int(p.Port)})
+	}
+	return s
+}
+
+// upnpSettings are the node's UPnP settings, for the doctor.
+type upnpSettings struct {
+	want, asked bool
+	ports       []doctor.Port
+}
+
+// with is the UPnP check's input: these settings and the state u.
+func (s upnpSettings) with(u state.UPnP) *doctor.UPnP {
+	if !s.want {
+		return &doctor.UPnP{}
+	}
+	d := &doctor.UPnP{Phase: string(u.Phase), Asked: s.asked, Gateway: u.Gateway, External: u.External,
+		Renewed: u.Renewed, Error: u.Error, Ports: s.ports}
+	for _, m := range u.Mappings {
+		d.Mappings = append(d.Mappings, doctor.Mapping{Proto: m.Proto, Internal: m.Internal, External: m.External})
+	}
 	return d
 }
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,6 +32,9 @@ func (n *Node) startKernelRoutes(ctx context.Context, undo *[]func()) error {
 		return err
 	}
 	n.sys = k
+	if n.cfg.Gateway {
+		n.hostRoutes = make(chan []system.Route, 1)
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -97,12 +101,20 @@ type ipv4Lister interface {
 }
 
 // readKernel reads the kernel's IPv6 and IPv4 routes and publishes the
-// rows that changed; route changes also wake the doctor's route checks.
+// rows that changed; route changes also wake the doctor's route checks,
+// and a gateway gets each read of the IPv6 routes.
 func (n *Node) readKernel() {
 	routes, err := n.sys.Routes()
 	if err != nil {
 		n.log.Warn("read kernel routes", "err", err)
 		return
+	}
+	if n.hostRoutes != nil {
+		select { // the newest read replaces one not taken yet
+		case <-n.hostRoutes:
+		default:
+		}
+		n.hostRoutes <- slices.Clip(routes)
 	}
 	if k, ok := n.sys.(ipv4Lister); ok {
 		v4, err := k.IPv4Routes()

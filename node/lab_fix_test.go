@@ -201,3 +201,45 @@ func underlay(t *testing.T, h *netlab.Host) []string {
 func defaults(routes []string) []string {
 	return slices.DeleteFunc(slices.Clone(routes), func(l string) bool { return !strings.HasPrefix(l, "default") })
 }
+
+// TestLabFixAfterRestart: a fix in force when the node restarts for a new
+// network configuration (re6stnet re-executes itself) is applied again
+// after the restart, once the conflict is back.
+func TestLabFixAfterRestart(t *testing.T) {
+	netlab.Require(t)
+	d := formed(t, demo.Config{Nodes: 3, Conflict: true})
+	n := d.Nodes[1]
+	c, err := control.Dial(n.ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fix := offeredFix(t, c)
+	if err := c.ApplyFix(context.Background(), doctor.Re6stDefaultFixID); err != nil {
+		t.Fatal(err)
+	}
+	wantFollowedRoute(t, n.Host, fixRoute(t, fix))
+
+	start := time.Now()
+	if err := d.RestartRegistry("hello 5"); err != nil {
+		t.Fatal(err)
+	}
+	netlab.WaitFor(t, 60*time.Second, n.Host.Name+" restarted and the fix applied again", func() error {
+		log, _ := os.ReadFile(n.LogFile())
+		i := strings.LastIndex(string(log), "restarting for the new network config")
+		if i < 0 || !regexp.MustCompile(`fix in force before the restart applied again .*fix=re6st-default`).MatchString(string(log)[i:]) {
+			return fmt.Errorf("not in the log yet")
+		}
+		return nil
+	})
+	t.Logf("the fix was applied again %v after the registry restarted", time.Since(start).Round(time.Millisecond))
+	wantFollowedRoute(t, n.Host, fixRoute(t, fix))
+	c2, err := control.Dial(n.ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if fx, ok := finding(c2.Snapshot()).Applied(); !ok || fx.ID != doctor.Re6stDefaultFixID {
+		t.Fatalf("after the restart, the finding %+v", finding(c2.Snapshot()))
+	}
+}

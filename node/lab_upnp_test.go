@@ -38,6 +38,17 @@ func TestLabUPnP(t *testing.T) {
 		t.Errorf("mapping %+v: want tcp 1194 on a port in 32768-49151", m)
 	}
 	mapped := netip.AddrPortFrom(wan, m.External)
+	// The doctor's UPnP check, run by the node, says so.
+	netlab.WaitFor(t, 10*time.Second, "l1's UPnP finding", func() error {
+		for _, f := range snapshotOf(t, l1).Findings {
+			if f.ID == "upnp" && f.Status == state.CheckOK && strings.Contains(f.Explanation, mapped.String()) {
+				return nil
+			} else if f.ID == "upnp" {
+				return fmt.Errorf("%s: %s", f.Status, f.Explanation)
+			}
+		}
+		return errors.New("none")
+	})
 	if rules := gw.Run(t, "nft", "list", "table", "inet", netlab.UPnPTable); !strings.Contains(rules, fmt.Sprint(m.External)) {
 		t.Fatalf("gw does not forward %d:\n%s", m.External, rules)
 	}

@@ -73,6 +73,7 @@ func (n *Node) loop(ctx context.Context) error {
 			n.revokeAt = time.Time{}
 			n.dropRevoked(ctx)
 		case <-restart:
+			n.restarting = true
 			return ErrRestart
 		}
 		if n.fatal != nil {

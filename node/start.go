@@ -221,7 +221,8 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 	}
 	if n.cfg.Gateway {
 		done := make(chan struct{})
-		go func() { defer close(done); n.watchDefaultRoute(ctx) }()
+		apply := func(h hostDefault) { n.post(ctx, func() { n.setHostDefault(h) }) }
+		go func() { defer close(done); n.watchDefaultRoute(ctx, n.hostRoutes, apply) }()
 		*undo = append(*undo, func() { <-done })
 	}
 	go kernel.WatchLinks(rctx, func(index int, name string, up bool) {

@@ -152,6 +152,9 @@ func (n *Node) setUPnP(u state.UPnP) {
 	n.st.UPnP = u
 	n.mu.Unlock()
 	n.publish(state.Event{Kind: state.KindUPnP, UPnP: &u})
+	if n.checks != nil {
+		n.checks.upnpChanged()
+	}
 }
 
 // post runs f on the node's loop, and reports whether it could before

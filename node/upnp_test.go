@@ -1,8 +1,16 @@
 package node
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
+
+	"re6st-tui/diag/doctor"
+	"re6st-tui/diag/system/systemtest"
+	"re6st-tui/node/bus"
+	"re6st-tui/node/state"
 
 	"re6st-tui/node/config"
 	"re6st-tui/node/netconf"
@@ -46,5 +54,31 @@ func TestUPnPAddresses(t *testing.T) {
 	got = peer.FormatAddresses(n.addressesFor("2001:db8::7", true), true)
 	if want := "2001:db8::7,1194,tcp6,FR"; got != want {
 		t.Errorf("IPv6 entries %q, want %q", got, want)
+	}
+}
+
+// TestUPnPFinding: a UPnP failure reaches the doctor's UPnP check at
+// once, with the server ports to forward, and becomes a failed finding.
+func TestUPnPFinding(t *testing.T) {
+	n := &Node{cfg: &config.Node{IP: []string{"upnp"}, PP: []config.PortProto{{Port: 1194, Proto: "udp"}, {Port: 1194, Proto: "udp6"}}},
+		bus: bus.New(0), log: slog.New(slog.DiscardHandler)}
+	n.upnpCheck = n.upnpSettings()
+	p := &published{first: make(chan struct{}), sets: make(chan struct{}, 1)}
+	n.checks = newCheckup(func() *doctor.Doctor {
+		n.mu.Lock() // as doctorNode does, without the rest it needs
+		defer n.mu.Unlock()
+		return &doctor.Doctor{Sys: systemtest.New(), Node: doctor.Node{UPnP: n.upnpCheck.with(n.st.UPnP)}}
+	}, p.set, n.log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); n.checks.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-p.first
+	n.setUPnP(state.UPnP{Phase: state.UPnPFailed, Error: "no Internet gateway answered"})
+	for f := p.finding(t, "upnp"); f.Status != state.CheckFail; f = p.finding(t, "upnp") {
+		<-p.sets // the check runs on the checkup's goroutine
+	}
+	if f := p.finding(t, "upnp"); !strings.Contains(strings.Join(f.Details, "\n"), "forward 1194/udp on the router") {
+		t.Errorf("the finding does not say which port to forward: %+v", f)
 	}
 }

@@ -35,6 +35,9 @@ func (m *Model) headerView() string {
 	if id.IPv4.IsValid() {
 		bottom = append(bottom, segment{st.Dim.Render("ipv4 " + id.IPv4.String()), 1})
 	}
+	if u := m.upnpSegment(); u.text != "" {
+		bottom = append(bottom, u)
+	}
 	bottom = append(bottom, segment{st.Dim.Render("registry " + orDash(id.Registry != "", id.Registry)), 3},
 		segment{st.Dim.Render("net " + orDash(id.Network.IsValid(), id.Network.String())), 4})
 	cert := m.certSegment()

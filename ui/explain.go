@@ -14,7 +14,8 @@ import (
 type explanation struct {
 	dst   netip.Prefix
 	steps []explainStep
-	notes []string
+	notes []string // what looks wrong on the way
+	facts []string // what else is worth knowing
 }
 
 type explainStep struct {
@@ -72,6 +73,9 @@ func explain(st *state.State, dst netip.Prefix, kr *state.KernelRoute) *explanat
 	}
 	e.add("tunnel", t.State == state.TunnelUp, "%s to %s (%s, %s)", t.ID, t.Peer, t.Role, t.State)
 	e.add("underlay", t.Remote.IsValid(), "%s over %s", t.Remote, t.Proto)
+	if s := upnpServed(st.UPnP, t); s != "" {
+		e.facts = append(e.facts, "the peer opened this tunnel to us: "+s)
+	}
 	return e
 }
 
@@ -202,15 +206,17 @@ func (e *explanation) view(m *Model, w int) string {
 			mark = st.Bad.Render("✗")
 		}
 		// Long lines wrap under the text, not under the layer name.
-		text := lipgloss.Wrap(s.text, max(w-12, 20), " /")
-		text = strings.ReplaceAll(text, "\n", "\n"+strings.Repeat(" ", 12))
+		text := strings.ReplaceAll(lipgloss.Wrap(s.text, max(w-12, 20), " /"), "\n", "\n"+strings.Repeat(" ", 12))
 		fmt.Fprintf(&b, "%s %-9s %s\n", mark, s.layer, text)
 		if i < len(e.steps)-1 {
 			b.WriteString("  ↓\n")
 		}
 	}
 	for _, n := range e.notes {
-		b.WriteString("\n" + st.Warn.Render("! ") + lipgloss.Wrap(n, max(w-2, 20), " "))
+		b.WriteString("\n" + st.Warn.Render("! ") + hang(n, max(w-2, 20), "  "))
+	}
+	for _, n := range e.facts {
+		b.WriteString("\n" + st.Dim.Render("· ") + hang(n, max(w-2, 20), "  "))
 	}
 	return b.String()
 }

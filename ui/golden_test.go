@@ -102,6 +102,32 @@ func TestGoldenTrace(t *testing.T) {
 	}
 }
 
+// TestGoldenUPnP pins what the header and the peers tab say of the UPnP
+// port mappings in each phase, and a served peer's detail.
+func TestGoldenUPnP(t *testing.T) {
+	ext := netip.MustParseAddr("198.18.200.1")
+	for _, tc := range []struct {
+		name string
+		u    state.UPnP
+		keys []string
+	}{
+		{"searching", state.UPnP{Phase: state.UPnPSearching}, nil},
+		{"failed", state.UPnP{Phase: state.UPnPFailed, Error: "no Internet gateway answered on the LAN within 2s"}, nil},
+		{"renewal-failing", state.UPnP{Phase: state.UPnPMapped, External: ext, Renewed: t0.Add(-20 * time.Minute),
+			Mappings: []state.PortMapping{{Proto: "udp", Internal: 1194, External: 40000}}, Error: "AddPortMapping: 501 Action Failed"}, nil},
+		{"none-found", state.UPnP{Error: "no Internet gateway answered on the LAN within 2s"}, nil},
+		{"served-peer", fake.Typical(t0).UPnP, []string{"down", "down", "enter"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := fake.Typical(t0)
+			st.UPnP = tc.u
+			m, _ := newModel(t, st, 80, 24)
+			press(m, tc.keys...)
+			requireGolden(t, screen(t, m))
+		})
+	}
+}
+
 // TestTinyAndHugeScreens renders every tab outside the supported sizes:
 // nothing may panic or overflow the width.
 func TestTinyAndHugeScreens(t *testing.T) {

@@ -106,6 +106,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
+		m.peers.rebuild(m) // its UPnP lines wrap to the width
 		m.refit()
 	case tickMsg:
 		m.now = time.Time(msg)
@@ -158,9 +159,7 @@ func (m *Model) onEvent(ev state.Event) tea.Cmd {
 	}
 	// Small tables are rebuilt at once; the big ones take the change.
 	switch ev.Kind {
-	case state.KindCounters:
-		m.peers.rebuild(m)
-	case state.KindTunnel:
+	case state.KindCounters, state.KindTunnel, state.KindUPnP:
 		m.peers.rebuild(m)
 	case state.KindNeighbour:
 		m.peers.rebuild(m)

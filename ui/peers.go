@@ -44,6 +44,9 @@ type peersPanel struct {
 	reverse bool
 	detail  bool // Enter opened the detail of the cursor row
 	height  int
+	// servers say how peers reach this node's servers (UPnP), shown
+	// above the table when there is something to say.
+	servers []string
 	last    map[string]sample
 	rates   map[string]rate
 }
@@ -100,7 +103,8 @@ func (p *peersPanel) rebuild(m *Model) {
 	}
 	p.sortRows(rows, m.now)
 	p.rows = rows
-	p.list.fit(len(rows), p.height-1)
+	p.servers = m.upnpLines()
+	p.list.fit(len(rows), p.tableHeight())
 }
 
 // neighbourOf finds the Babel neighbour on t: by its link-local address
@@ -236,12 +240,14 @@ func (p *peersPanel) fit(height int) {
 	p.list.fit(len(p.rows), p.tableHeight())
 }
 
-// tableHeight is the rows left under the filter line and column titles.
+// tableHeight is the rows left under the servers and filter lines and
+// the column titles.
 func (p *peersPanel) tableHeight() int {
 	h := p.height - 1
 	if p.filter.active || p.filter.input.Value() != "" {
 		h--
 	}
+	h -= len(p.servers)
 	return max(h, 1)
 }
 

@@ -115,6 +115,9 @@ func (p *peersPanel) view(m *Model, w, h int) string {
 	}
 	cols := sortedTitles(peerCols, peerSorts[p.sortBy], p.reverse)
 	var b strings.Builder
+	for _, l := range p.servers {
+		b.WriteString(l + "\n")
+	}
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
 	}
@@ -162,6 +165,9 @@ func (p *peersPanel) detailView(m *Model, r peerRow, w, h int) string {
 		fmt.Fprintf(&b, "%s  %s\n", st.Bold.Render("Peer "+t.Peer.String()), st.Dim.Render("esc back · x kill · t trace"))
 		fmt.Fprintf(&b, "tunnel    %s (%s, %s for %s)\n", t.ID, t.Role, t.State, durText(r.uptime(m.now)))
 		fmt.Fprintf(&b, "remote    %s %s on %s   version %s\n", t.Remote, t.Proto, t.Iface, orDash(t.Version != "", t.Version))
+		if s := upnpServed(m.st.UPnP, t); s != "" {
+			fmt.Fprintf(&b, "served    %s\n", s)
+		}
 		fmt.Fprintf(&b, "traffic   in %s (%s)  out %s (%s)\n", bytesText(float64(t.BytesIn)), rateText(r.in, r.rateOK),
 			bytesText(float64(t.BytesOut)), rateText(r.out, r.rateOK))
 		addrs := make([]string, len(t.PeerAddrs))

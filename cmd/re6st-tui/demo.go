@@ -17,31 +17,57 @@ import (
 	"re6st-tui/node/netlab"
 )
 
-// demoCmd builds a re6st network in network namespaces (a registry and
-// headless nodes) and shows one node in the dashboard; quitting removes
-// everything.
-func demoCmd(ctx context.Context, args []string) error {
+// demoArgs is what the demo's command line asks for.
+type demoArgs struct {
+	cfg   demo.Config
+	check bool // no dashboard: check the network and remove it
+	show  int  // the node the dashboard shows, from 1
+}
+
+// parseDemo reads the demo's command line.
+func parseDemo(args []string) (demoArgs, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	nodes := fs.Int("nodes", 4, "number of nodes (hosts h1..hN; the registry runs beside h1's node)")
 	check := fs.Bool("check", false, "no dashboard: wait until every node reaches every other, print it, and remove the network")
 	show := fs.Int("show", 2, "the node the dashboard shows (h1 is the registry's node)")
 	conflict := fs.Bool("conflict", true, "set up the classic default-route conflict: h1's node is a gateway (--gateway) and every host has its own default route on the underlay")
 	if err := fs.Parse(args); err != nil {
+		return demoArgs{}, err
+	}
+	if fs.NArg() > 0 {
+		if a := fs.Arg(0); a == "true" || a == "false" {
+			return demoArgs{}, fmt.Errorf("demo: unexpected argument %q: give a yes/no option its value with =, as in --conflict=false", a)
+		}
+		return demoArgs{}, fmt.Errorf("demo: unexpected argument %q; the options are --nodes, --show, --check and --conflict", fs.Arg(0))
+	}
+	if *nodes < 1 {
+		return demoArgs{}, fmt.Errorf("--nodes %d: the demo needs at least one node", *nodes)
+	}
+	if *show < 1 || *show > *nodes {
+		return demoArgs{}, fmt.Errorf("--show %d: pick a node from 1 to %d", *show, *nodes)
+	}
+	return demoArgs{cfg: demo.Config{Nodes: *nodes, Conflict: *conflict, Bin: findBinary, Log: slog.New(slog.DiscardHandler)},
+		check: *check, show: *show}, nil
+}
+
+// demoCmd builds a re6st network in network namespaces (a registry and
+// headless nodes) and shows one node in the dashboard; quitting removes
+// everything.
+func demoCmd(ctx context.Context, args []string) error {
+	a, err := parseDemo(args)
+	if err != nil {
 		return err
 	}
 	if err := netlab.CanRun(); err != nil {
 		return fmt.Errorf("the demo builds network namespaces: %w", err)
 	}
-	if *show < 1 || *show > *nodes {
-		return fmt.Errorf("-show %d: pick a node from 1 to %d", *show, *nodes)
-	}
-	if !*check {
+	if !a.check {
 		if err := needTerminal("the demo's dashboard", "re6st-tui demo --check builds the network without it"); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("building a re6st network of %d nodes in network namespaces...\n", *nodes)
-	d, err := demo.Start(ctx, demo.Config{Nodes: *nodes, Conflict: *conflict, Bin: findBinary, Log: slog.New(slog.DiscardHandler)})
+	fmt.Printf("building a re6st network of %d nodes in network namespaces...\n", a.cfg.Nodes)
+	d, err := demo.Start(ctx, a.cfg)
 	if err != nil {
 		return err
 	}
@@ -50,14 +76,14 @@ func demoCmd(ctx context.Context, args []string) error {
 			fmt.Fprintln(os.Stderr, "re6st-tui: remove the demo network:", err)
 		}
 	}()
-	if *check {
+	if a.check {
 		took, err := d.WaitReachable(ctx, 3*time.Minute)
 		if err != nil {
 			return err
 		}
 		return printDemo(os.Stdout, d, took)
 	}
-	n := d.Nodes[*show-1]
+	n := d.Nodes[a.show-1]
 	if err := d.WaitControl(ctx, n, time.Minute); err != nil {
 		return err
 	}

@@ -52,3 +52,35 @@ func buildCommands(t testing.TB) string {
 	}
 	return bin
 }
+
+// TestDemoArgs: the demo's options reach its configuration; the classic
+// default-route conflict is on unless --conflict=false.
+func TestDemoArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		nodes    int
+		conflict bool
+		check    bool
+		show     int
+		err      string
+	}{
+		{nil, 4, true, false, 2, ""},
+		{[]string{"--conflict=false"}, 4, false, false, 2, ""},
+		{[]string{"--nodes", "3", "--check", "--conflict=false"}, 3, false, true, 2, ""},
+		{[]string{"--nodes", "6", "--show", "6"}, 6, true, false, 6, ""},
+		{[]string{"--show", "5"}, 0, false, false, 0, "pick a node from 1 to 4"},
+		{[]string{"--nodes", "0"}, 0, false, false, 0, "at least one node"},
+		{[]string{"--conflict", "false"}, 0, false, false, 0, `--conflict=false`},
+	} {
+		a, err := parseDemo(tc.args)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want an error saying %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || a.cfg.Nodes != tc.nodes || a.cfg.Conflict != tc.conflict || a.check != tc.check || a.show != tc.show || a.cfg.Bin == nil {
+			t.Errorf("%q: %+v %v, want %d nodes, conflict %v, check %v, show %d", tc.args, a, err, tc.nodes, tc.conflict, tc.check, tc.show)
+		}
+	}
+}

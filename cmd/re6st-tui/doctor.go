@@ -16,6 +16,7 @@ import (
 	"re6st-tui/diag/doctor"
 	"re6st-tui/diag/system"
 	"re6st-tui/node/config"
+	"re6st-tui/node/control"
 	"re6st-tui/node/identity"
 )
 
@@ -36,13 +37,14 @@ func doctorCmd(args []string) error {
 		return fmt.Errorf("doctor: %w", err)
 	}
 	d := &doctor.Doctor{Sys: k, Now: time.Now}
-	if n, err := nodeFromConfig(*conf); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if n, run, err := nodeFromConfig(*conf); err != nil {
 		fmt.Fprintln(os.Stderr, "re6st-tui doctor:", err, "- node checks are skipped")
 	} else {
 		d.Node = n
+		d.Node.UPnP = runningUPnP(ctx, run)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	report := d.RunAll(ctx)
 	if *asJSON {
 		err = report.WriteJSON(os.Stdout)
@@ -58,29 +60,35 @@ func doctorCmd(args []string) error {
 	return nil
 }
 
+// running is where the running node answers, and the servers whose
+// ports it maps with UPnP.
+type running struct {
+	socket string
+	ipv4   []doctor.Port
+}
+
 // nodeFromConfig gathers what the checks need from re6stnet.conf and the
 // files it names, read from the configuration's directory as re6stnet
-// runs under systemd.
-func nodeFromConfig(path string) (doctor.Node, error) {
-	var n doctor.Node
+// runs under systemd, and how to ask the running node the rest.
+func nodeFromConfig(path string) (n doctor.Node, run running, err error) {
 	if _, err := os.Stat(path); err != nil {
-		return n, err
+		return n, run, err
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return n, err
+		return n, run, err
 	}
 	if err := os.Chdir(filepath.Dir(path)); err != nil {
-		return n, err
+		return n, run, err
 	}
 	defer os.Chdir(wd)
 	cfg, err := config.ParseNode([]string{"@" + filepath.Base(path)})
 	if err != nil {
-		return n, err
+		return n, run, err
 	}
 	id, err := identity.Load(cfg.CA, cfg.Cert, cfg.Key, time.Now())
 	if err != nil {
-		return n, err
+		return n, run, err
 	}
 	network, _ := identity.AddrFromBits(id.CA.Network)
 	n = doctor.Node{
@@ -94,6 +102,29 @@ func nodeFromConfig(path string) (doctor.Node, error) {
 	}
 	for _, pp := range cfg.PP {
 		n.TunnelPorts = append(n.TunnelPorts, doctor.Port{Proto: strings.TrimSuffix(pp.Proto, "6"), Port: int(pp.Port)})
+		if pp.Proto == "udp" || pp.Proto == "tcp" { // UPnP maps the IPv4 servers
+			run.ipv4 = append(run.ipv4, doctor.Port{Proto: pp.Proto, Port: int(pp.Port)})
+		}
 	}
-	return n, nil
+	run.socket, err = filepath.Abs(filepath.Join(cfg.RunDir, "control.sock"))
+	return n, run, err
+}
+
+// runningUPnP asks the running node for its UPnP mappings; nil when it
+// does not answer, which the UPnP check reports as unknown.
+func runningUPnP(ctx context.Context, run running) *doctor.UPnP {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := control.DialContext(ctx, run.socket)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	u := c.Snapshot().UPnP
+	out := &doctor.UPnP{Phase: string(u.Phase), Gateway: u.Gateway, External: u.External, Renewed: u.Renewed,
+		Error: u.Error, Ports: run.ipv4}
+	for _, m := range u.Mappings {
+		out.Mappings = append(out.Mappings, doctor.Mapping{Proto: m.Proto, Internal: m.Internal, External: m.External})
+	}
+	return out
 }

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"re6st-tui/diag/doctor"
+	"re6st-tui/node/control"
 	"re6st-tui/node/identity"
 	"re6st-tui/node/identity/idtest"
+	"re6st-tui/node/state"
+	"re6st-tui/ui/fake"
 )
 
 func TestDoctorReadsTheNodeConfig(t *testing.T) {
@@ -30,7 +35,7 @@ func TestDoctorReadsTheNodeConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := nodeFromConfig(filepath.Join(dir, "re6stnet.conf"))
+	n, run, err := nodeFromConfig(filepath.Join(dir, "re6stnet.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +45,34 @@ func TestDoctorReadsTheNodeConfig(t *testing.T) {
 	if len(n.TunnelPorts) != 2 || n.TunnelPorts[1].Proto != "udp" || n.TunnelPorts[1].Port != 1195 {
 		t.Errorf("ports = %+v", n.TunnelPorts)
 	}
-	if _, err := nodeFromConfig(filepath.Join(dir, "missing.conf")); err == nil {
+	if run.socket != "/var/run/re6stnet/control.sock" || len(run.ipv4) != 1 || run.ipv4[0].Port != 1194 {
+		t.Errorf("running node %+v, want re6stnet's default socket and the one IPv4 server, 1194/tcp", run)
+	}
+	if _, _, err := nodeFromConfig(filepath.Join(dir, "missing.conf")); err == nil {
 		t.Error("a missing configuration is not reported")
+	}
+}
+
+// TestDoctorAsksTheRunningNodeForUPnP: the UPnP check's input comes from
+// the running node's control socket, and is unknown without one.
+func TestDoctorAsksTheRunningNodeForUPnP(t *testing.T) {
+	socket := filepath.Join(t.TempDir(), "control.sock")
+	run := running{socket: socket, ipv4: []doctor.Port{{Proto: "udp", Port: 1194}, {Proto: "udp", Port: 1195}}}
+	if u := runningUPnP(context.Background(), run); u != nil {
+		t.Fatalf("no node, yet UPnP %+v", u)
+	}
+	st := fake.Typical(time.Now())
+	st.UPnP = state.UPnP{Phase: state.UPnPFailed, Error: "no Internet gateway answered"}
+	ln, err := control.Listen(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- (&control.Server{Engine: fake.New(st)}).Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	u := runningUPnP(ctx, run)
+	if u == nil || u.Phase != "failed" || u.Error != st.UPnP.Error || len(u.Ports) != 2 {
+		t.Fatalf("UPnP %+v, want the node's failure and its two IPv4 ports", u)
 	}
 }

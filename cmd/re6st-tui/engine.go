@@ -19,15 +19,21 @@ const defaultSocket = "/var/run/re6stnet/control.sock"
 
 // runNode runs the node of the configuration in dir with the dashboard
 // on top; quitting the dashboard stops the node.
+// When the node restarts for a new network configuration, so does
+// re6st-tui (see restartError).
 func runNode(ctx context.Context, dir string) error {
 	if err := needTerminal("the dashboard", "re6stnet runs the node without one, and re6st-tui --attach shows it"); err != nil {
 		return err
 	}
-	n, err := newNode(dir)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
-	return runDashboard(ctx, n, n.Run)
+	n, err := newNode(abs)
+	if err != nil {
+		return err
+	}
+	return restartOf(runDashboard(ctx, n, n.Run), abs)
 }
 
 // newNode reads re6stnet.conf from dir, with paths relative to dir, as

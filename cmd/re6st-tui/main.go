@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,7 +11,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if r, ok := errors.AsType[*restartError](err); ok {
+		err = reexec(r)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "re6st-tui:", err)
 		os.Exit(1)
 	}

@@ -69,6 +69,7 @@ type Node struct {
 	TunnelPorts []Port       // OpenVPN ports served
 	Remotes     []Remote     // tunnels' underlay endpoints
 	MTUTarget   netip.Addr   // an overlay address to measure the path MTU to
+	UPnP        *UPnP        // the port mappings; nil when unknown (the node is not running)
 
 	Registry      string            // registry URL
 	HTTP          *http.Client      // nil: a client with a 10 s timeout
@@ -163,6 +164,7 @@ var checks = []check{
 	{"path-mtu", "Path MTU over the overlay", checkPathMTU},
 	{"underlay-loop", "Tunnels over re6st itself", checkUnderlayLoop},
 	{"networkmanager", "NetworkManager", checkNetworkManager},
+	{"upnp", "UPnP port mappings", checkUPnP},
 }
 
 // IDs lists the check ids in report order.

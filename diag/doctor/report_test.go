@@ -52,6 +52,8 @@ func goldenDoctor(t *testing.T) *Doctor {
 			MTUTarget:   target,
 			Registry:    "http://registry.example/", HTTP: &http.Client{Transport: registryRT{ca: ca, date: t0}},
 			CA: ca, Cert: cert, CAFingerprint: "sha256:" + fp,
+			UPnP: &UPnP{Phase: "failed", Asked: true, Error: "no Internet gateway answered on the LAN within 2s",
+				Ports: []Port{{"udp", 1194}, {"tcp", 1194}}},
 		},
 	}
 }

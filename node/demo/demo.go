@@ -64,6 +64,9 @@ type Config struct {
 	Log  *slog.Logger
 }
 
+// gateway reports whether h1's node is a gateway.
+func (c Config) gateway() bool { return c.Gateway || c.Conflict }
+
 // Demo is a running demo network.
 type Demo struct {
 	Lab      *netlab.Lab
@@ -124,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.Gateway || cfg.Conflict, log: cfg.Log, args: cfg.Args}
+	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.gateway(), log: cfg.Log, args: cfg.Args}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -278,6 +281,13 @@ func (d *Demo) enroll(ctx context.Context, h *netlab.Host, bin string) (*Node, e
 }
 
 func (d *Demo) startNode(n *Node, bin string) error {
+	p, err := n.Host.Start(bin, d.nodeArgs(n)...)
+	n.Proc = p
+	return err
+}
+
+// nodeArgs is the command line of n's re6stnet.
+func (d *Demo) nodeArgs(n *Node) []string {
 	args := []string{"--registry", d.Registry,
 		"--ca", filepath.Join(n.Dir, "ca.crt"), "--cert", filepath.Join(n.Dir, "cert.crt"), "--key", filepath.Join(n.Dir, "cert.key"),
 		"-l", filepath.Join(n.Dir, "log"), "-r", filepath.Join(n.Dir, "run"), "-s", filepath.Join(n.Dir, "state"),
@@ -290,10 +300,7 @@ func (d *Demo) startNode(n *Node, bin string) error {
 	if d.gateway && n.Host.Name == "h1" {
 		args = append(args, "--gateway")
 	}
-	args = append(args, d.args[n.Host.Name]...)
-	p, err := n.Host.Start(bin, args...)
-	n.Proc = p
-	return err
+	return append(args, d.args[n.Host.Name]...)
 }
 
 // WaitReachable waits until every node pings every other over the

@@ -96,6 +96,9 @@ func Large(now time.Time, routes, peers int) state.State {
 	addLocal(&s)
 	addLogs(&s, now)
 	s.Findings = []state.Finding{defaultRouteFinding("")}
+	s.UPnP = state.UPnP{Phase: state.UPnPMapped, Gateway: "WANIPConnection:2 at 198.18.0.1:5000",
+		External: netip.MustParseAddr("198.18.200.1"), Renewed: now.Add(-3 * time.Minute),
+		Mappings: []state.PortMapping{{Proto: "udp", Internal: 1194, External: 40000}, {Proto: "tcp", Internal: 1194, External: 40001}}}
 	return s
 }
 
