@@ -225,14 +225,27 @@ func (m *Model) bannerView() string {
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) statusView() string {
-	if m.status == "" {
-		return m.styles.Dim.Render(truncate(m.summary(), m.width))
+func (m *Model) statusView() string { return strings.Join(m.statusLines(), "\n") }
+
+// statusLines is the status line: the summary, or the outcome of the
+// last command. An error may take a second line, for what to do is at
+// its end.
+func (m *Model) statusLines() []string {
+	switch {
+	case m.status == "":
+		return []string{m.styles.Dim.Render(truncate(m.summary(), m.width))}
+	case !m.statusErr:
+		return []string{truncate("✓ "+m.status, m.width)}
 	}
-	if m.statusErr {
-		return m.styles.Error.Render(truncate("✗ "+m.status, m.width))
+	lines := strings.Split(lipgloss.Wrap("✗ "+m.status, max(m.width, 10), " "), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = truncate(lines[1]+" …", m.width)
 	}
-	return truncate("✓ "+m.status, m.width)
+	for i, l := range lines {
+		lines[i] = m.styles.Error.Render(truncate(strings.TrimRight(l, " "), m.width))
+	}
+	return lines
 }
 
 // summary is the status line when there is nothing to report.

@@ -11,7 +11,7 @@ type keyMap struct {
 	Sort, Reverse, Kill, Connect, TracePeer               key.Binding
 	AllRoutes, ExplainAddr                                key.Binding
 	Left, Right                                           key.Binding
-	Level, Follow                                         key.Binding
+	Level, Follow, Wrap                                   key.Binding
 	NewTrace, StopTrace                                   key.Binding
 	Yes, No                                               key.Binding
 }
@@ -56,6 +56,7 @@ func defaultKeys() keyMap {
 		Right:       bind([]string{"right", "l"}, "→/l", "next table"),
 		Level:       bind([]string{"v"}, "v", "level filter"),
 		Follow:      bind([]string{"f", "space"}, "f", "follow/pause"),
+		Wrap:        bind([]string{"w"}, "w", "wrap/cut long lines"),
 		NewTrace:    bind([]string{"enter", "t"}, "enter", "new destination"),
 		StopTrace:   bind([]string{"s"}, "s", "stop trace"),
 		Yes:         bind([]string{"y", "enter"}, "y", "yes"),
@@ -74,7 +75,7 @@ func (h keyHelp) FullHelp() [][]key.Binding { return h.full }
 
 // helpFor returns the keys that matter on a tab.
 func (k keyMap) helpFor(t tab) keyHelp {
-	global := []key.Binding{k.Tab1, k.NextTab, k.Filter, k.Back, k.Help, k.Quit, k.ForceQuit}
+	global := []key.Binding{k.Tab1, k.NextTab, k.PrevTab, k.Filter, k.Back, k.Help, k.Quit, k.ForceQuit}
 	move := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	node := []key.Binding{k.ApplyFix, k.RevertFix, k.Refresh, k.Rebootstrap}
 	var own []key.Binding
@@ -86,7 +87,7 @@ func (k keyMap) helpFor(t tab) keyHelp {
 	case tabBabel:
 		own = []key.Binding{k.Left, k.Right}
 	case tabLogs:
-		own = []key.Binding{k.Level, k.Follow}
+		own = []key.Binding{k.Level, k.Follow, k.Wrap}
 	case tabTrace:
 		own = []key.Binding{k.NewTrace, k.StopTrace}
 	}

@@ -217,6 +217,7 @@ func (m *Model) onResult(r resultMsg) {
 
 func (m *Model) setStatus(s string, isErr bool) {
 	m.status, m.statusErr, m.statusAt = s, isErr, m.now
+	m.refit() // an error may take two lines
 }
 
 // How long a status message stays before the summary returns.
@@ -232,13 +233,14 @@ func (m *Model) fadeStatus() {
 	}
 	if m.status != "" && m.now.Sub(m.statusAt) > life {
 		m.status = ""
+		m.refit()
 	}
 }
 
 // bodyHeight is what is left for the panel once the chrome is drawn.
 func (m *Model) bodyHeight() int {
-	h := m.height - 2 /* header */ - 1 /* tabs */ - 1 /* status */ - 1 /* help */
-	h -= len(m.bannerLines())
+	h := m.height - 2 /* header */ - 1 /* tabs */ - 1 /* help */
+	h -= len(m.bannerLines()) + len(m.statusLines())
 	return max(h, 3)
 }
 
@@ -267,7 +269,7 @@ func (m *Model) View() tea.View {
 	b.WriteByte('\n')
 	b.WriteString(m.helpView())
 	out := b.String()
-	if m.height < 5+len(m.bannerLines())+3 { // too short for the chrome: cut
+	if m.height < 4+len(m.bannerLines())+len(m.statusLines())+3 { // too short for the chrome: cut
 		out = fitLines(out, m.width, m.height)
 	}
 	v := tea.NewView(out)
@@ -323,7 +325,7 @@ func fitLines(s string, w, h int) string {
 // fullHelpView stacks the key groups two by two, so they fit 80 columns.
 func (m *Model) fullHelpView() string {
 	groups := m.keys.helpFor(m.tab).FullHelp()
-	var parts []string
+	parts := []string{m.styles.Bold.Render("Keys on the "+tabNames[m.tab]+" tab") + "  " + m.styles.Dim.Render("? or esc closes")}
 	for i := 0; i < len(groups); i += 2 {
 		parts = append(parts, m.help.FullHelpView(groups[i:min(i+2, len(groups))]))
 	}

@@ -93,6 +93,9 @@ type table struct {
 	cell   func(row, col int) string
 	style  func(row int) rowStyle
 	cursor bool // draw the cursor row
+	// mark, if set, gives a row a one-cell mark in the margin, beside
+	// the cursor ("!" for a route in conflict).
+	mark func(row int) string
 }
 
 // fitColumns returns the indexes of the columns that fit in width, in
@@ -134,10 +137,15 @@ func (t table) view(l list, width, height int, st *Styles) string {
 		line.Reset()
 		selected := t.cursor && r == l.cursor
 		if selected {
-			line.WriteString("▸ ")
+			line.WriteString("▸")
 		} else {
-			line.WriteString("  ")
+			line.WriteString(" ")
 		}
+		mark := ""
+		if t.mark != nil {
+			mark = t.mark(r)
+		}
+		writeCell(&line, mark, 1, false)
 		for _, i := range idx {
 			writeCell(&line, t.cell(r, i), t.cols[i].width, t.cols[i].right)
 			line.WriteByte(' ')
