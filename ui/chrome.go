@@ -258,12 +258,24 @@ func (m *Model) summary() string {
 	if r.LastError != "" {
 		reach += ": " + r.LastError
 	}
-	return fmt.Sprintf("%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
-		len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
+	doctor := ""
+	if n := m.problems(); n > 0 {
+		doctor = fmt.Sprintf("%s (D) · ", plural(n, "problem"))
+	}
+	return fmt.Sprintf("%s%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
+		doctor, len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
 }
 
 func (m *Model) helpView() string {
-	return truncate(m.help.ShortHelpView(m.keys.helpFor(m.tab).ShortHelp()), m.width)
+	return truncate(m.help.ShortHelpView(m.keyHelp().ShortHelp()), m.width)
+}
+
+// keyHelp is the keys of what the screen shows.
+func (m *Model) keyHelp() keyHelp {
+	if m.doctor.open {
+		return m.keys.doctorHelp()
+	}
+	return m.keys.helpFor(m.tab)
 }
 
 func hasApplied(f state.Finding) bool {

@@ -59,6 +59,7 @@ type Model struct {
 	// coalesceDelay, so that a burst of changes costs one pass.
 	flushPending bool
 
+	doctor doctorView
 	peers  peersPanel
 	routes routesPanel
 	babel  babelPanel
@@ -287,6 +288,8 @@ func (m *Model) bodyView() string {
 		s = m.prompt.view(m, w, h)
 	case m.showHelp:
 		s = m.fullHelpView()
+	case m.doctor.open:
+		s = m.doctor.view(m, w, h)
 	default:
 		s = m.panelView(w, h)
 	}
@@ -324,8 +327,12 @@ func fitLines(s string, w, h int) string {
 
 // fullHelpView stacks the key groups two by two, so they fit 80 columns.
 func (m *Model) fullHelpView() string {
-	groups := m.keys.helpFor(m.tab).FullHelp()
-	parts := []string{m.styles.Bold.Render("Keys on the "+tabNames[m.tab]+" tab") + "  " + m.styles.Dim.Render("? or esc closes")}
+	groups := m.keyHelp().FullHelp()
+	where := "Keys on the " + tabNames[m.tab] + " tab"
+	if m.doctor.open {
+		where = "Keys of the doctor's findings"
+	}
+	parts := []string{m.styles.Bold.Render(where) + "  " + m.styles.Dim.Render("? or esc closes")}
 	for i := 0; i < len(groups); i += 2 {
 		parts = append(parts, m.help.FullHelpView(groups[i:min(i+2, len(groups))]))
 	}

@@ -62,3 +62,35 @@ func TestRoutesNarrow(t *testing.T) {
 		t.Fatalf("120 columns: the note column should say it:\n%s", s)
 	}
 }
+
+// TestDoctorKeys: D lists the doctor's findings, problems first; enter
+// shows one whole; F and U act on the selected one; esc goes back, then
+// closes; a tab key closes it and switches.
+func TestDoctorKeys(t *testing.T) {
+	m, _ := typical(t)
+	mustContain(t, m, "1 problem (D)")
+	press(m, "D")
+	mustContain(t, m, "Doctor: 1 problem", "✗ fail  Default route", "✓ ok    Firewall", "- skip  NetworkManager")
+	press(m, "enter")
+	mustContain(t, m, "net.ipv6.conf.eth0.accept_ra = 1", "fix re6st-default (offered)", "ip -6 route add default via")
+	press(m, "esc")
+	press(m, "down", "F") // the forwarding check: fine, nothing to fix
+	if m.prompt != nil || !strings.Contains(m.status, "nothing to fix") {
+		t.Fatalf("F on a check that passed: prompt %v, status %q", m.prompt, m.status)
+	}
+	run(m, press(m, "up", "F", "1"))
+	if f, _ := m.defaultRouteFinding(); !hasApplied(f) {
+		t.Fatalf("F in the doctor's view did not apply; status %q", m.status)
+	}
+	mustContain(t, m, "Default route (fixed)")
+	press(m, "U")
+	mustContain(t, m, "Revert the default-route fix?")
+	press(m, "n", "esc")
+	if m.doctor.open {
+		t.Fatal("esc did not close the doctor's view")
+	}
+	press(m, "D", "3")
+	if m.doctor.open || m.tab != tabBabel {
+		t.Fatalf("3 in the doctor's view: open %v, tab %d", m.doctor.open, m.tab)
+	}
+}
