@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -31,6 +33,17 @@ type babelPanel struct {
 	// recheck says a filter that matches "missing" must be run again: a
 	// kernel change made routes missing or no longer missing.
 	recheck bool
+	// showFrom says the source prefix has its own column on the screen.
+	showFrom bool
+}
+
+// prefixText is a prefix, with its source when the FROM column is not
+// on the screen.
+func (p *babelPanel) prefixText(dst, src netip.Prefix) string {
+	if p.showFrom || !src.IsValid() || src.Bits() == 0 {
+		return dst.String()
+	}
+	return dst.String() + " from " + src.String()
 }
 
 func newBabelPanel() babelPanel {
@@ -171,12 +184,14 @@ var babelCols = [bCount][]column{
 		{title: "TXCOST", width: 6, right: true, prio: 0}, {title: "RTT", width: 8, right: true, prio: 0},
 		{title: "COST", width: 5, right: true, prio: 0},
 	},
+	// The next hop outranks the rest on a narrow screen; KERNEL says
+	// whether the route is installed too.
 	bRoutes: {
 		{title: "PREFIX", width: 22, prio: 0}, {title: "FROM", width: 18, prio: 2},
 		{title: "METRIC", width: 6, right: true, prio: 0}, {title: "REFM", width: 5, right: true, prio: 3},
-		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "SEQNO", width: 5, right: true, prio: 5}, {title: "NEXT HOP", width: 24, prio: 2},
-		{title: "IFACE", width: 12, prio: 0}, {title: "INST", width: 4, prio: 0},
-		{title: "FEAS", width: 4, prio: 1}, {title: "KERNEL", width: 7, prio: 0},
+		{title: "ROUTER-ID", width: 23, prio: 4}, {title: "SEQNO", width: 5, right: true, prio: 5}, {title: "NEXT HOP", width: 25, prio: 1},
+		{title: "IFACE", width: 12, prio: 0}, {title: "INST", width: 4, prio: 3},
+		{title: "FEAS", width: 4, prio: 2}, {title: "KERNEL", width: 7, prio: 0},
 	},
 	bSources: {
 		{title: "PREFIX", width: 22, prio: 0}, {title: "FROM", width: 18, prio: 1},
@@ -208,7 +223,7 @@ func (p *babelPanel) cell(row, col int) string {
 		return p.routeCell(r, p.check.lacks(r), col)
 	case bSources:
 		s := t.sources.rows()[row]
-		return [...]string{s.Prefix.String(), prefixOrDash(s.Src), s.RouterID, fmt.Sprint(s.Seqno), costText(s.Metric)}[col]
+		return [...]string{p.prefixText(s.Prefix, s.Src), prefixOrDash(s.Src), s.RouterID, fmt.Sprint(s.Seqno), costText(s.Metric)}[col]
 	}
 	x := t.xroutes.rows()[row]
 	return [...]string{x.Prefix.String(), prefixOrDash(x.Src), costText(x.Metric)}[col]
@@ -217,7 +232,7 @@ func (p *babelPanel) cell(row, col int) string {
 func (p *babelPanel) routeCell(r *state.BabelRoute, lacks bool, col int) string {
 	switch col {
 	case 0:
-		return r.Prefix.String()
+		return p.prefixText(r.Prefix, r.Src)
 	case 1:
 		return prefixOrDash(r.Src)
 	case 2:
@@ -288,6 +303,7 @@ func (p *babelPanel) view(m *Model, w, h int) string {
 		b.WriteString(m.styles.Dim.Render("  nothing in the " + babelNames[p.sub] + " table" + map[bool]string{true: " matches the filter", false: " yet"}[p.filter.text() != ""]))
 		return b.String()
 	}
+	p.showFrom = slices.Contains(fitColumns(babelCols[p.sub], w), 1) // FROM is the second column of each table
 	t := table{cols: babelCols[p.sub], n: n, cursor: true,
 		cell: p.cell, style: p.rowStyle}
 	b.WriteString(t.view(p.lists[p.sub], w, p.tableHeight()+1, &m.styles))

@@ -225,14 +225,27 @@ func (m *Model) bannerView() string {
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) statusView() string {
-	if m.status == "" {
-		return m.styles.Dim.Render(truncate(m.summary(), m.width))
+func (m *Model) statusView() string { return strings.Join(m.statusLines(), "\n") }
+
+// statusLines is the status line: the summary, or the outcome of the
+// last command. An error may take a second line, for what to do is at
+// its end.
+func (m *Model) statusLines() []string {
+	switch {
+	case m.status == "":
+		return []string{m.styles.Dim.Render(truncate(m.summary(), m.width))}
+	case !m.statusErr:
+		return []string{truncate("✓ "+m.status, m.width)}
 	}
-	if m.statusErr {
-		return m.styles.Error.Render(truncate("✗ "+m.status, m.width))
+	lines := strings.Split(lipgloss.Wrap("✗ "+m.status, max(m.width, 10), " "), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = truncate(lines[1]+" …", m.width)
 	}
-	return truncate("✓ "+m.status, m.width)
+	for i, l := range lines {
+		lines[i] = m.styles.Error.Render(truncate(strings.TrimRight(l, " "), m.width))
+	}
+	return lines
 }
 
 // summary is the status line when there is nothing to report.
@@ -245,12 +258,24 @@ func (m *Model) summary() string {
 	if r.LastError != "" {
 		reach += ": " + r.LastError
 	}
-	return fmt.Sprintf("%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
-		len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
+	doctor := ""
+	if n := m.problems(); n > 0 {
+		doctor = fmt.Sprintf("%s (D) · ", plural(n, "problem"))
+	}
+	return fmt.Sprintf("%s%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
+		doctor, len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
 }
 
 func (m *Model) helpView() string {
-	return truncate(m.help.ShortHelpView(m.keys.helpFor(m.tab).ShortHelp()), m.width)
+	return truncate(m.help.ShortHelpView(m.keyHelp().ShortHelp()), m.width)
+}
+
+// keyHelp is the keys of what the screen shows.
+func (m *Model) keyHelp() keyHelp {
+	if m.doctor.open {
+		return m.keys.doctorHelp()
+	}
+	return m.keys.helpFor(m.tab)
 }
 
 func hasApplied(f state.Finding) bool {

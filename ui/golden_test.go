@@ -48,6 +48,8 @@ var goldenScreens = []struct {
 	{"routes-explain-ask", []string{"2", "e"}},
 	{"help", []string{"?"}},
 	{"fix-choose", []string{"F"}},
+	{"doctor", []string{"D"}},
+	{"doctor-detail", []string{"D", "enter"}},
 }
 
 func TestGolden(t *testing.T) {

@@ -7,11 +7,11 @@ type keyMap struct {
 	Quit, ForceQuit, Help, NextTab, PrevTab, Filter, Back key.Binding
 	Tab1, Tab2, Tab3, Tab4, Tab5                          key.Binding
 	Up, Down, PageUp, PageDown, Top, Bottom, Enter        key.Binding
-	ApplyFix, RevertFix, Refresh, Rebootstrap             key.Binding
+	ApplyFix, RevertFix, Refresh, Rebootstrap, Doctor     key.Binding
 	Sort, Reverse, Kill, Connect, TracePeer               key.Binding
 	AllRoutes, ExplainAddr                                key.Binding
 	Left, Right                                           key.Binding
-	Level, Follow                                         key.Binding
+	Level, Follow, Wrap                                   key.Binding
 	NewTrace, StopTrace                                   key.Binding
 	Yes, No                                               key.Binding
 }
@@ -45,6 +45,7 @@ func defaultKeys() keyMap {
 		RevertFix:   bind([]string{"U"}, "U", "revert fix"),
 		Refresh:     bind([]string{"R"}, "R", "refetch network config"),
 		Rebootstrap: bind([]string{"B"}, "B", "re-bootstrap"),
+		Doctor:      bind([]string{"D"}, "D", "doctor's findings"),
 		Sort:        bind([]string{"s"}, "s", "sort"),
 		Reverse:     bind([]string{"S"}, "S", "reverse sort"),
 		Kill:        bind([]string{"x"}, "x", "kill tunnel"),
@@ -56,6 +57,7 @@ func defaultKeys() keyMap {
 		Right:       bind([]string{"right", "l"}, "→/l", "next table"),
 		Level:       bind([]string{"v"}, "v", "level filter"),
 		Follow:      bind([]string{"f", "space"}, "f", "follow/pause"),
+		Wrap:        bind([]string{"w"}, "w", "wrap/cut long lines"),
 		NewTrace:    bind([]string{"enter", "t"}, "enter", "new destination"),
 		StopTrace:   bind([]string{"s"}, "s", "stop trace"),
 		Yes:         bind([]string{"y", "enter"}, "y", "yes"),
@@ -72,11 +74,19 @@ type keyHelp struct {
 func (h keyHelp) ShortHelp() []key.Binding  { return h.short }
 func (h keyHelp) FullHelp() [][]key.Binding { return h.full }
 
+// doctorHelp returns the keys of the doctor's view.
+func (k keyMap) doctorHelp() keyHelp {
+	own := []key.Binding{withHelp(k.Enter, "details"), withHelp(k.ApplyFix, "fix the selected"), withHelp(k.RevertFix, "revert its fix"), withHelp(k.Back, "close")}
+	move := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	global := []key.Binding{k.Tab1, k.Help, k.Quit, k.ForceQuit}
+	return keyHelp{short: append([]key.Binding{k.Help, k.Quit}, own...), full: [][]key.Binding{own, move, global}}
+}
+
 // helpFor returns the keys that matter on a tab.
 func (k keyMap) helpFor(t tab) keyHelp {
-	global := []key.Binding{k.Tab1, k.NextTab, k.Filter, k.Back, k.Help, k.Quit, k.ForceQuit}
+	global := []key.Binding{k.Tab1, k.NextTab, k.PrevTab, k.Filter, k.Back, k.Help, k.Quit, k.ForceQuit}
 	move := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
-	node := []key.Binding{k.ApplyFix, k.RevertFix, k.Refresh, k.Rebootstrap}
+	node := []key.Binding{k.Doctor, k.ApplyFix, k.RevertFix, k.Refresh, k.Rebootstrap}
 	var own []key.Binding
 	switch t {
 	case tabPeers:
@@ -86,7 +96,7 @@ func (k keyMap) helpFor(t tab) keyHelp {
 	case tabBabel:
 		own = []key.Binding{k.Left, k.Right}
 	case tabLogs:
-		own = []key.Binding{k.Level, k.Follow}
+		own = []key.Binding{k.Level, k.Follow, k.Wrap}
 	case tabTrace:
 		own = []key.Binding{k.NewTrace, k.StopTrace}
 	}

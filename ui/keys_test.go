@@ -86,7 +86,7 @@ func TestTabKeys(t *testing.T) {
 func TestHelpKeys(t *testing.T) {
 	m, _ := typical(t)
 	press(m, "?")
-	mustContain(t, m, "ctrl+c quit now", "revert fix")
+	mustContain(t, m, "Keys on the Peers tab", "quit now", "shift+tab", "revert fix")
 	press(m, "2") // ignored while help is open
 	if m.tab != tabPeers || !m.showHelp {
 		t.Fatal("a key other than ?/esc/q acted under the help screen")

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/lipgloss/v2"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -20,6 +21,7 @@ type logsPanel struct {
 	level  int   // index into logLevels
 	follow bool  // stick to the newest line
 	unseen int   // lines arrived while paused
+	wrap   bool  // long lines go on, indented, instead of being cut
 	filter filter
 	height int
 }
@@ -82,6 +84,8 @@ func (p *logsPanel) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		p.follow = !p.follow
 		p.unseen = 0
 		p.fit(p.height)
+	case key.Matches(msg, k.Wrap):
+		p.wrap = !p.wrap
 	}
 	return nil
 }
@@ -125,7 +129,11 @@ func (p *logsPanel) view(m *Model, w, h int) string {
 	if !p.follow {
 		mode = st.Warn.Render(fmt.Sprintf("paused, %d new", p.unseen))
 	}
-	fmt.Fprintf(&b, "%s · level ≥ %s (v) · f follow/pause · %d lines\n", mode, strings.TrimSpace(levelText(logLevels[p.level])), len(p.idx))
+	wrap := "w wrap"
+	if p.wrap {
+		wrap = "w cut"
+	}
+	fmt.Fprintf(&b, "%s · level ≥ %s (v) · f follow/pause · %s · %d lines\n", mode, strings.TrimSpace(levelText(logLevels[p.level])), wrap, len(p.idx))
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
 	}
@@ -133,24 +141,51 @@ func (p *logsPanel) view(m *Model, w, h int) string {
 		b.WriteString(st.Dim.Render("  no log line at this level" + map[bool]string{true: " matches the filter", false: " yet"}[p.filter.text() != ""]))
 		return b.String()
 	}
+	// The cursor's record is the last on screen; records above it fill
+	// the rows left, each one line, or more when wrapped.
 	rows := p.tableHeight()
-	start := max(p.list.cursor-rows+1, 0)
-	for i := start; i <= p.list.cursor && i < len(p.idx); i++ {
-		r := &m.st.Logs[p.idx[i]]
-		lvl := levelText(r.Level)
-		switch {
-		case r.Level >= slog.LevelError:
-			lvl = st.Bad.Render(lvl)
-		case r.Level >= slog.LevelWarn:
-			lvl = st.Warn.Render(lvl)
-		case r.Level < slog.LevelInfo:
-			lvl = st.Dim.Render(lvl)
-		}
-		line := fmt.Sprintf("%s %s %-18s %s %s", r.Time.Format("15:04:05"), lvl, truncate(r.Source, 18), r.Message, st.Dim.Render(attrText(r.Attrs)))
-		b.WriteString(truncate(line, w))
-		if i < p.list.cursor {
-			b.WriteByte('\n')
+	var lines []string
+	for i := min(p.list.cursor, len(p.idx)-1); i >= 0 && len(lines) < rows; i-- {
+		lines = append(p.recordLines(m, &m.st.Logs[p.idx[i]], w), lines...)
+	}
+	if len(lines) > rows {
+		lines = lines[len(lines)-rows:]
+	}
+	b.WriteString(strings.Join(lines, "\n"))
+	return b.String()
+}
+
+// logIndent is where a wrapped record's next lines start: under its
+// message, past the time, level and source.
+const logIndent = 34
+
+// recordLines renders one record on a line cut to w, or wrapped.
+func (p *logsPanel) recordLines(m *Model, r *state.LogRecord, w int) []string {
+	st := &m.styles
+	lvl := levelText(r.Level)
+	switch {
+	case r.Level >= slog.LevelError:
+		lvl = st.Bad.Render(lvl)
+	case r.Level >= slog.LevelWarn:
+		lvl = st.Warn.Render(lvl)
+	case r.Level < slog.LevelInfo:
+		lvl = st.Dim.Render(lvl)
+	}
+	head := fmt.Sprintf("%s %s %-18s ", r.Time.Format("15:04:05"), lvl, truncate(r.Source, 18))
+	text := r.Message
+	if a := attrText(r.Attrs); a != "" {
+		text += " " + st.Dim.Render(a)
+	}
+	if !p.wrap || w < logIndent+20 {
+		return []string{truncate(head+text, w)}
+	}
+	lines := strings.Split(lipgloss.Wrap(text, w-logIndent, " "), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = head + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", logIndent) + lines[i]
 		}
 	}
-	return b.String()
+	return lines
 }

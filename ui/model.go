@@ -59,6 +59,7 @@ type Model struct {
 	// coalesceDelay, so that a burst of changes costs one pass.
 	flushPending bool
 
+	doctor doctorView
 	peers  peersPanel
 	routes routesPanel
 	babel  babelPanel
@@ -217,6 +218,7 @@ func (m *Model) onResult(r resultMsg) {
 
 func (m *Model) setStatus(s string, isErr bool) {
 	m.status, m.statusErr, m.statusAt = s, isErr, m.now
+	m.refit() // an error may take two lines
 }
 
 // How long a status message stays before the summary returns.
@@ -232,13 +234,14 @@ func (m *Model) fadeStatus() {
 	}
 	if m.status != "" && m.now.Sub(m.statusAt) > life {
 		m.status = ""
+		m.refit()
 	}
 }
 
 // bodyHeight is what is left for the panel once the chrome is drawn.
 func (m *Model) bodyHeight() int {
-	h := m.height - 2 /* header */ - 1 /* tabs */ - 1 /* status */ - 1 /* help */
-	h -= len(m.bannerLines())
+	h := m.height - 2 /* header */ - 1 /* tabs */ - 1 /* help */
+	h -= len(m.bannerLines()) + len(m.statusLines())
 	return max(h, 3)
 }
 
@@ -267,7 +270,7 @@ func (m *Model) View() tea.View {
 	b.WriteByte('\n')
 	b.WriteString(m.helpView())
 	out := b.String()
-	if m.height < 5+len(m.bannerLines())+3 { // too short for the chrome: cut
+	if m.height < 4+len(m.bannerLines())+len(m.statusLines())+3 { // too short for the chrome: cut
 		out = fitLines(out, m.width, m.height)
 	}
 	v := tea.NewView(out)
@@ -285,6 +288,8 @@ func (m *Model) bodyView() string {
 		s = m.prompt.view(m, w, h)
 	case m.showHelp:
 		s = m.fullHelpView()
+	case m.doctor.open:
+		s = m.doctor.view(m, w, h)
 	default:
 		s = m.panelView(w, h)
 	}
@@ -322,8 +327,12 @@ func fitLines(s string, w, h int) string {
 
 // fullHelpView stacks the key groups two by two, so they fit 80 columns.
 func (m *Model) fullHelpView() string {
-	groups := m.keys.helpFor(m.tab).FullHelp()
-	var parts []string
+	groups := m.keyHelp().FullHelp()
+	where := "Keys on the " + tabNames[m.tab] + " tab"
+	if m.doctor.open {
+		where = "Keys of the doctor's findings"
+	}
+	parts := []string{m.styles.Bold.Render(where) + "  " + m.styles.Dim.Render("? or esc closes")}
 	for i := 0; i < len(groups); i += 2 {
 		parts = append(parts, m.help.FullHelpView(groups[i:min(i+2, len(groups))]))
 	}

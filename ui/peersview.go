@@ -179,8 +179,9 @@ func (p *peersPanel) detailView(m *Model, r peerRow, w, h int) string {
 		fmt.Fprintf(&b, "%s  %s\n", st.Bold.Render("Neighbour "+r.nb.Addr.String()), st.Dim.Render("esc back"))
 	}
 	if nb := r.nb; nb != nil {
-		fmt.Fprintf(&b, "babel     %s on %s: cost %s, rxcost %s, txcost %s, rtt %s, reach %04x\n",
+		line := fmt.Sprintf("%s on %s: cost %s, rxcost %s, txcost %s, rtt %s, reach %04x",
 			nb.Addr, nb.Iface, costText(nb.Cost), costText(nb.RxCost), costText(nb.TxCost), msText(nb.RTT), nb.Reach)
+		b.WriteString("babel     " + hang(line, w-10, "          ") + "\n")
 	} else {
 		b.WriteString("babel     no neighbour heard on this tunnel yet\n")
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -21,6 +22,8 @@ type routesPanel struct {
 	// recheck says a filter that matches "conflict" must be run again:
 	// routes came into conflict or out of it.
 	recheck bool
+	// showFrom says the source prefix has its own column on the screen.
+	showFrom bool
 }
 
 func newRoutesPanel() routesPanel {
@@ -149,27 +152,40 @@ func (p *routesPanel) askExplain(m *Model) tea.Cmd {
 	return cmd
 }
 
+// routeCols are the routes tab's columns. On a narrow screen the next
+// hop outranks the source prefix and the note: the destination then says
+// "from" itself, and a conflict is marked in the margin.
 var routeCols = []column{
 	{title: "DESTINATION", width: 22, prio: 0},
-	{title: "FROM", width: 17, prio: 1},
-	{title: "VIA", width: 21, prio: 2},
+	{title: "FROM", width: 17, prio: 2},
+	{title: "VIA", width: 21, prio: 1},
 	{title: "DEV", width: 12, prio: 0},
 	{title: "ORIGIN", width: 6, prio: 0},
 	{title: "METRIC", width: 6, right: true, prio: 1},
 	{title: "TABLE", width: 5, right: true, prio: 4},
 	{title: "PREFSRC", width: 20, prio: 5},
-	{title: "NOTE", width: 8, prio: 0},
+	{title: "NOTE", width: 8, prio: 2},
 }
+
+// Indexes of the routes tab's columns that others stand in for.
+const (
+	routeColFrom = 1
+	routeColNote = 8
+)
 
 func (p *routesPanel) cell(row, col int) string {
 	rr := p.rows()[row]
 	r := &rr.r
 	switch col {
 	case 0:
+		dst := r.Dst.String()
 		if r.IsDefault() {
-			return "default"
+			dst = "default"
 		}
-		return r.Dst.String()
+		if !p.showFrom && r.Src.IsValid() && r.Src.Bits() > 0 {
+			dst += " from " + r.Src.String()
+		}
+		return dst
 	case 1:
 		return prefixOrDash(r.Src)
 	case 2:
@@ -252,7 +268,17 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 		b.WriteString(m.styles.Dim.Render("  no route to show; a shows all routes, esc clears the filter"))
 		return b.String()
 	}
+	shown := fitColumns(routeCols, w)
+	p.showFrom = slices.Contains(shown, routeColFrom)
 	t := table{cols: routeCols, n: len(p.rows()), cursor: true, cell: p.cell, style: p.rowStyle}
+	if !slices.Contains(shown, routeColNote) {
+		t.mark = func(row int) string {
+			if p.set.conflict(p.rows()[row]) {
+				return "!"
+			}
+			return ""
+		}
+	}
 	b.WriteString(t.view(p.list, w, p.tableHeight()+1, &m.styles))
 	return b.String()
 }

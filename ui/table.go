@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -11,9 +12,10 @@ import (
 // (highest number) first, until the rest fit the width.
 type column struct {
 	title string
-	width int
+	width int // the least it takes, for a fill column
 	right bool
 	prio  int
+	fill  bool // takes the width the other columns leave
 }
 
 // rowStyle picks how a whole row looks.
@@ -93,6 +95,9 @@ type table struct {
 	cell   func(row, col int) string
 	style  func(row int) rowStyle
 	cursor bool // draw the cursor row
+	// mark, if set, gives a row a one-cell mark in the margin, beside
+	// the cursor ("!" for a route in conflict).
+	mark func(row int) string
 }
 
 // fitColumns returns the indexes of the columns that fit in width, in
@@ -117,9 +122,29 @@ func fitColumns(cols []column, width int) []int {
 	return idx
 }
 
+// fillColumns gives the width the shown columns idx leave to the first
+// fill column among them.
+func fillColumns(cols []column, idx []int, width int) []column {
+	used := 2
+	fill := -1
+	for _, i := range idx {
+		used += cols[i].width + 1
+		if cols[i].fill && fill < 0 {
+			fill = i
+		}
+	}
+	if fill < 0 || used >= width {
+		return cols
+	}
+	out := slices.Clone(cols)
+	out[fill].width += width - used
+	return out
+}
+
 // view renders a header line and height-1 rows starting at l.offset.
 func (t table) view(l list, width, height int, st *Styles) string {
 	idx := fitColumns(t.cols, width)
+	t.cols = fillColumns(t.cols, idx, width)
 	var b strings.Builder
 	b.Grow(width * height * 2)
 	var line strings.Builder
@@ -134,10 +159,15 @@ func (t table) view(l list, width, height int, st *Styles) string {
 		line.Reset()
 		selected := t.cursor && r == l.cursor
 		if selected {
-			line.WriteString("▸ ")
+			line.WriteString("▸")
 		} else {
-			line.WriteString("  ")
+			line.WriteString(" ")
 		}
+		mark := ""
+		if t.mark != nil {
+			mark = t.mark(r)
+		}
+		writeCell(&line, mark, 1, false)
 		for _, i := range idx {
 			writeCell(&line, t.cell(r, i), t.cols[i].width, t.cols[i].right)
 			line.WriteByte(' ')

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"re6st-tui/node/identity"
 	"re6st-tui/node/state"
 )
 
@@ -162,6 +164,15 @@ func (p *tracePanel) rowStyle(row int) rowStyle {
 	return rowPlain
 }
 
+// traceTarget names what a trace goes to: a node prefix stands for the
+// node's own address, which the engine traces.
+func traceTarget(dst string) string {
+	if p, err := netip.ParsePrefix(dst); err == nil && p.Addr().Is6() {
+		return identity.NodeAddr(p.Masked()).String() + " (node of " + p.Masked().String() + ")"
+	}
+	return dst
+}
+
 func (p *tracePanel) view(m *Model, w, h int) string {
 	st := &m.styles
 	var b strings.Builder
@@ -170,11 +181,12 @@ func (p *tracePanel) view(m *Model, w, h int) string {
 	} else if p.dst == "" {
 		b.WriteString(st.Dim.Render("press enter to trace a destination, or t on a peer in the Peers tab") + "\n")
 	} else {
+		// The keys (enter, s) are in the footer: the line is for the target.
 		run := st.OK.Render("running")
 		if !p.running {
 			run = st.Dim.Render("stopped")
 		}
-		b.WriteString(fmt.Sprintf("trace to %s · %s · enter new · s stop", st.Bold.Render(p.dst), run) + "\n")
+		b.WriteString(fmt.Sprintf("trace to %s · %s", st.Bold.Render(traceTarget(p.dst)), run) + "\n")
 	}
 	if p.err != "" {
 		b.WriteString(st.Error.Render("✗ "+p.err) + "\n")

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -24,6 +25,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.inputActive() {
 		return m.panelKey(msg)
+	}
+	if m.doctor.open && !m.showHelp {
+		if key.Matches(msg, m.keys.Help) {
+			m.showHelp = true
+			return nil
+		}
+		return m.doctor.key(m, msg)
 	}
 	if m.showHelp {
 		switch {
@@ -69,6 +77,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.setTab((m.tab + 1) % tabCount)
 	case key.Matches(msg, k.PrevTab):
 		m.setTab((m.tab + tabCount - 1) % tabCount)
+	case key.Matches(msg, k.Doctor):
+		m.doctor.open = true
 	case key.Matches(msg, k.ApplyFix):
 		m.confirmFix(true)
 	case key.Matches(msg, k.RevertFix):
@@ -90,31 +100,50 @@ func (m *Model) setTab(t tab) {
 	m.refit()
 }
 
-// confirmFix shows the exact change before applying a default-route fix,
-// or what will be undone before reverting one.
+// confirmFix is F and U outside the doctor's view: they act on the
+// default-route finding, the one the banner shows.
 func (m *Model) confirmFix(apply bool) {
 	f, ok := m.defaultRouteFinding()
+	if !ok {
+		m.setStatus("no default-route problem to fix; D lists what the doctor found", false)
+		return
+	}
+	m.confirmFixOf(f, apply)
+}
+
+// confirmFixOf shows the exact change before applying a fix of f, or
+// what will be undone before reverting the one in force.
+func (m *Model) confirmFixOf(f state.Finding, apply bool) {
+	name := fixName(f)
 	applied, isApplied := f.Applied()
 	switch {
-	case !ok:
-		m.setStatus("no default-route problem to fix", false)
 	case apply && isApplied:
-		m.setStatus("a default-route fix is already in effect; U reverts it", false)
+		m.setStatus("a "+name+" fix is already in effect; U reverts it", false)
 	case !apply && !isApplied:
-		m.setStatus("no default-route fix is applied; F shows the fixes", false)
+		m.setStatus("no "+name+" fix is applied; F shows the fixes", false)
 	case !apply:
-		m.prompt = confirm("Revert the default-route fix?", revertLines(applied), m.fixCommand(applied.ID, false))
+		m.prompt = confirm("Revert the "+name+" fix?", revertLines(applied), m.fixCommand(applied.ID, false))
 		m.prompt.code = applied.Undo
+	case len(f.Fixes) == 0 && (f.Status == state.CheckOK || f.Status == state.CheckSkip):
+		m.setStatus(f.Title+": nothing to fix", false)
 	case len(f.Fixes) == 0:
-		m.setStatus("the default-route check offers no fix: "+f.Explanation, true)
+		m.setStatus("the "+name+" check offers no fix: "+f.Explanation, true)
 	case len(f.Fixes) == 1:
 		fx := f.Fixes[0]
-		m.prompt = confirm("Apply the default-route fix?", []string{f.Explanation, "", "This will " + fx.Summary + changeLead(fx)},
+		m.prompt = confirm("Apply the "+name+" fix?", []string{f.Explanation, "", "This will " + fx.Summary + changeLead(fx)},
 			m.fixCommand(fx.ID, true))
 		m.prompt.code = nonEmpty(fx.Change)
 	default:
 		m.prompt = m.chooseFix(f)
 	}
+}
+
+// fixName names a finding's fixes in a sentence: "the default-route fix".
+func fixName(f state.Finding) string {
+	if f.ID == state.CheckDefaultRoute {
+		return "default-route"
+	}
+	return strings.ToLower(f.Title)
 }
 
 // chooseFix lists the offered fixes, each with its exact change; a digit
@@ -125,7 +154,11 @@ func (m *Model) chooseFix(f state.Finding) *prompt {
 	for i, fx := range f.Fixes {
 		ids[i], choices[i] = fx.ID, choice{text: fx.Summary, code: fx.Change}
 	}
-	return &prompt{title: "Fix the default route", lines: []string{f.Explanation}, choices: choices,
+	title := "Fix the " + strings.ToLower(f.Title)
+	if f.ID == state.CheckDefaultRoute {
+		title = "Fix the default route"
+	}
+	return &prompt{title: title, lines: []string{f.Explanation}, choices: choices,
 		accept: func(m *Model, v string) tea.Cmd {
 			i, err := strconv.Atoi(v)
 			if err != nil || i < 1 || i > len(ids) {

@@ -55,7 +55,7 @@ func (m *Model) upnpLines() []string {
 	case state.UPnPSearching:
 		text, style = "◌ looking for a UPnP gateway to open our servers' ports", st.Warn
 	case state.UPnPMapped:
-		text, style = "● UPnP: our servers are at "+upnpEndpoints(u), lipgloss.NewStyle()
+		text, style = "● UPnP: servers at "+upnpEndpoints(u), lipgloss.NewStyle()
 		if !u.Renewed.IsZero() {
 			text += " · renewed " + durText(m.now.Sub(u.Renewed)) + " ago"
 		}

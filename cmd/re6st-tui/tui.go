@@ -33,7 +33,7 @@ func tuiCmd(args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unknown argument %q: subcommands are status and enroll", fs.Arg(0))
+		return fmt.Errorf("unknown argument %q: the subcommands are enroll, status, doctor and demo (re6st-tui --help lists the options)", fs.Arg(0))
 	}
 	if *attachTo != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -95,7 +95,7 @@ func Large(now time.Time, routes, peers int) state.State {
 	addRoutes(&s, routes, peers)
 	addLocal(&s)
 	addLogs(&s, now)
-	s.Findings = []state.Finding{defaultRouteFinding("")}
+	s.Findings = append([]state.Finding{defaultRouteFinding("")}, healthyFindings(now)...)
 	s.UPnP = state.UPnP{Phase: state.UPnPMapped, Gateway: "WANIPConnection:2 at 198.18.0.1:5000",
 		External: netip.MustParseAddr("198.18.200.1"), Renewed: now.Add(-3 * time.Minute),
 		Mappings: []state.PortMapping{{Proto: "udp", Internal: 1194, External: 40000}, {Proto: "tcp", Internal: 1194, External: 40001}}}
@@ -218,6 +218,23 @@ func addLogs(s *state.State, now time.Time) {
 	for i, l := range lines {
 		l.Time = now.Add(time.Duration(i-len(lines)) * 7 * time.Second)
 		s.Logs = append(s.Logs, l)
+	}
+}
+
+// healthyFindings are the doctor's other checks on a node in good shape.
+func healthyFindings(now time.Time) []state.Finding {
+	return []state.Finding{
+		{ID: "forwarding", Title: "IPv6 forwarding and router advertisements", Status: state.CheckOK,
+			Explanation: "forwarding is on, as re6st needs to route for its peers"},
+		{ID: "firewall", Title: "Firewall", Status: state.CheckOK, Explanation: "nothing drops Babel, the peer protocol or the tunnels' ports",
+			Details: []string{"nftables: 2 tables, no rule on udp 6696, 326 or tcp 1194"}},
+		{ID: "certificate", Title: "Certificate", Status: state.CheckOK,
+			Explanation: "certificate valid until " + now.Add(158*24*time.Hour).Format("2006-01-02")},
+		{ID: "path-mtu", Title: "Path MTU over the overlay", Status: state.CheckOK,
+			Explanation: "1500-byte packets reach 2001:db8:42:2::1"},
+		{ID: "upnp", Title: "UPnP port mappings", Status: state.CheckOK,
+			Explanation: "peers reach this node's servers at 198.18.200.1:40000/udp → port 1194, 198.18.200.1:40001/tcp → port 1194"},
+		{ID: "networkmanager", Title: "NetworkManager", Status: state.CheckSkip, Explanation: "NetworkManager is not installed"},
 	}
 }
 
