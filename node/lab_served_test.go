@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -22,22 +23,12 @@ func TestLabServedClientLeaves(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
 	d := formed(t, demo.Config{Nodes: 3})
-	client, server, tap := clientTunnel(t, d)
+	client, server, tap, ll := clientTunnel(t, d)
 	sc, err := control.Dial(server.ControlSocket())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	// The server knows the client by its link-local address on its tap.
-	var ll state.Neighbour
-	for _, tn := range sc.Snapshot().Tunnels {
-		if tn.Role == state.Server && tn.Peer == client.ID.Subnet {
-			ll = state.Neighbour{Addr: tn.LinkLocal, Iface: tn.Iface}
-		}
-	}
-	if !ll.Addr.IsValid() {
-		t.Fatalf("%s does not know %s's link-local address", server.Host.Name, client.Host.Name)
-	}
 	cc, err := control.Dial(client.ControlSocket())
 	if err != nil {
 		t.Fatal(err)
@@ -64,28 +55,50 @@ func TestLabServedClientLeaves(t *testing.T) {
 	t.Logf("%s forgot %s's neighbour %v after its tunnel was closed (Hellos every 4 s)", server.Host.Name, client.Host.Name, time.Since(start).Round(time.Millisecond))
 }
 
-// clientTunnel finds a client tunnel that is up: its node, the node
-// serving it and its tap.
-func clientTunnel(t *testing.T, d *demo.Demo) (client, server *demo.Node, tap string) {
+// clientTunnel waits for a client tunnel that is up and whose server's
+// Babel has met the client on it (a tunnel may be up before the first
+// Update crosses it, and the state is published once a second): it
+// returns the client's node, the node serving it, the client's tap and the
+// client's link-local address as the server knows it, on the server's tap.
+func clientTunnel(t *testing.T, d *demo.Demo) (client, server *demo.Node, tap string, ll state.Neighbour) {
 	t.Helper()
-	for _, n := range d.Nodes {
+	snapshot := func(n *demo.Node) (state.State, error) {
 		c, err := control.Dial(n.ControlSocket())
 		if err != nil {
-			t.Fatal(err)
+			return state.State{}, err
 		}
-		st := c.Snapshot()
-		c.Close()
-		for _, tn := range st.Tunnels {
-			if tn.Role != state.Client || tn.State != state.TunnelUp {
-				continue
+		defer c.Close()
+		return c.Snapshot(), nil
+	}
+	waitNetwork(t, d, 30*time.Second, "a client tunnel up, its server's Babel knowing the client", func() error {
+		for _, n := range d.Nodes {
+			st, err := snapshot(n)
+			if err != nil {
+				return err
 			}
-			for _, s := range d.Nodes {
-				if s.ID.Subnet == tn.Peer {
-					return n, s, tn.ID
+			for _, tn := range st.Tunnels {
+				if tn.Role != state.Client || tn.State != state.TunnelUp {
+					continue
+				}
+				for _, s := range d.Nodes {
+					if s.ID.Subnet != tn.Peer {
+						continue
+					}
+					sst, err := snapshot(s)
+					if err != nil {
+						return err
+					}
+					for _, stn := range sst.Tunnels {
+						if stn.Role == state.Server && stn.Peer == n.ID.Subnet && stn.LinkLocal.IsValid() {
+							client, server, tap = n, s, tn.ID
+							ll = state.Neighbour{Addr: stn.LinkLocal, Iface: stn.Iface}
+							return nil
+						}
+					}
 				}
 			}
 		}
-	}
-	t.Fatalf("no client tunnel up\n%s", report(t, d))
-	return nil, nil, ""
+		return errors.New("none yet")
+	})
+	return client, server, tap, ll
 }

@@ -17,7 +17,7 @@ func TestLabRegistrySilent(t *testing.T) {
 	netlab.Require(t)
 	ctx := context.Background()
 	d := formed(t, demo.Config{Nodes: 3})
-	client, _, tap := clientTunnel(t, d)
+	client, _, tap, _ := clientTunnel(t, d)
 	client.Host.Run(t, "nft", "add table inet silent")
 	client.Host.Run(t, "nft", "add chain inet silent out { type filter hook output priority 0 ; }")
 	client.Host.Run(t, "nft", "add rule inet silent out ip daddr "+d.Nodes[0].Host.IPv4.String()+" tcp dport 80 drop")
