@@ -39,8 +39,11 @@ func TestLabTunnelDeathReroutes(t *testing.T) {
 	// re6st opens client tunnels only to peers it has no direct link with:
 	// in a small network, a node is back in shape either with client_count
 	// client tunnels or with a tunnel to every other node.
+	back := time.Now()
+	var clients int
+	var peers map[netip.Prefix]bool
 	err = netlab.Poll(ctx, 60*time.Second, "client_count client tunnels again, or every node a direct peer", func() error {
-		clients, peers := 0, map[netip.Prefix]bool{}
+		clients, peers = 0, map[netip.Prefix]bool{}
 		for _, tu := range c.Snapshot().Tunnels {
 			if tu.State != state.TunnelUp {
 				continue
@@ -58,6 +61,7 @@ func TestLabTunnelDeathReroutes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, report(t, d))
 	}
+	t.Logf("%s back in shape %v later: %d client tunnels up, %d peers", src.Host.Name, time.Since(back).Round(time.Millisecond), clients, len(peers))
 }
 
 // BenchmarkLabTunnelDeath reports the outage when the OpenVPN process of a

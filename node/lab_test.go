@@ -74,13 +74,22 @@ func report(t testing.TB, d *demo.Demo) string {
 	var b strings.Builder
 	for _, n := range d.Nodes {
 		log, _ := os.ReadFile(n.LogFile())
-		lines := strings.Split(string(log), "\n")
-		lines = lines[max(0, len(lines)-60):]
+		// OpenVPN's start-up dump of its settings would fill the tail.
+		var lines []string
+		for _, l := range strings.Split(string(log), "\n") {
+			if !strings.Contains(l, "DEBUG    [openvpn]") {
+				lines = append(lines, l)
+			}
+		}
+		lines = lines[max(0, len(lines)-80):]
 		fmt.Fprintf(&b, "==== %s (%s)\n%s\n%s\n", n.Host.Name, n.ID.Addr, n.Proc.Output(), strings.Join(lines, "\n"))
 		if c, err := control.Dial(n.ControlSocket()); err == nil {
 			st := c.Snapshot()
 			c.Close()
 			fmt.Fprintf(&b, "status %+v\n", st.Status)
+			for _, tn := range st.Tunnels {
+				fmt.Fprintf(&b, "tunnel %s %s %s with %s since %s\n", tn.ID, tn.Role, tn.State, tn.Peer, tn.Since.Format("15:04:05.000"))
+			}
 			for _, nb := range st.Neighbours {
 				fmt.Fprintf(&b, "neighbour %+v\n", nb)
 			}
@@ -172,12 +181,14 @@ func TestLabNetworkForms(t *testing.T) {
 }
 
 // waitNetwork waits for cond, and fails with each node's report if it is
-// not met within timeout.
+// not met within timeout; -v shows how long it took.
 func waitNetwork(t *testing.T, d *demo.Demo, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
+	start := time.Now()
 	if err := netlab.Poll(context.Background(), timeout, what, cond); err != nil {
 		t.Fatalf("%v\n%s", err, report(t, d))
 	}
+	t.Logf("%s: after %v", what, time.Since(start).Round(time.Millisecond))
 }
 
 // clientIn returns a registry client whose connections are made inside
