@@ -135,7 +135,7 @@ func (n *Node) tunnelEvent(ctx context.Context, ev tunnels.Event) {
 			// Babel hears of it at once, instead of after its hellos time out.
 			n.speaker.SetInterfaceUp(ev.Tunnel, false)
 		}
-		if n.mgr.ClientExited(prefix) {
+		if n.mgr.ClientExited(prefix, ev.Tunnel, ev.Time) {
 			n.mgr.Refresh(ctx)
 		}
 	case tunnels.Stats:

@@ -94,7 +94,10 @@ func (m *Manager) Close(iface string) error {
 func (m *Manager) runClient(c *client) {
 	defer m.wg.Done()
 	ev := m.tryAddresses(c)
-	// Free the tap before telling: the reader may open a new tunnel at once.
+	// Free the tap before telling: the reader may open a new tunnel at once,
+	// maybe on this tap; the event's time, taken first, tells it the end is
+	// of an older tunnel.
+	ev.Time = time.Now()
 	m.mu.Lock()
 	delete(m.snap, c.iface)
 	delete(m.clients, c.iface)

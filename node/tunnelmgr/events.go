@@ -31,11 +31,14 @@ func (m *Manager) ClientUp(ctx context.Context, prefix string, at time.Time, ser
 	}
 }
 
-// ClientExited records that the client tunnel to prefix ended. It reports
-// whether the tunnel had been up, which calls for a new round at once.
-func (m *Manager) ClientExited(prefix string) (wasUp bool) {
+// ClientExited records that the client tunnel to prefix on iface ended at
+// time at. It reports whether the tunnel had been up, which calls for a new
+// round at once. The end of a tunnel we closed ourselves may come after a
+// new one to the same peer was opened, maybe on the same interface: that
+// one stays.
+func (m *Manager) ClientExited(prefix, iface string, at time.Time) (wasUp bool) {
 	c := m.conns[prefix]
-	if c == nil {
+	if c == nil || c.iface != iface || at.Before(c.opened) {
 		return false
 	}
 	m.abortKiller(prefix, "")

@@ -51,11 +51,14 @@ type fakeTunnels struct {
 	open   map[string]string // iface → prefix
 	addrs  map[string][]peer.Address
 	next   int
+	reuse  bool // the next Open gets the last interface again
 	closed []string
 }
 
 func (f *fakeTunnels) Open(prefix string, addrs []peer.Address) (string, error) {
-	f.next++
+	if !f.reuse {
+		f.next++
+	}
 	iface := fmt.Sprintf("re6stnet%d", f.next)
 	f.open[iface] = prefix
 	f.addrs[prefix] = addrs
@@ -66,6 +69,16 @@ func (f *fakeTunnels) Close(iface string) error {
 	f.closed = append(f.closed, f.open[iface])
 	delete(f.open, iface)
 	return nil
+}
+
+// ifaceOf returns the interface of the open tunnel to prefix.
+func (f *fakeTunnels) ifaceOf(prefix string) string {
+	for iface, p := range f.open {
+		if p == prefix {
+			return iface
+		}
+	}
+	return ""
 }
 
 func (f *fakeTunnels) peers() []string {
@@ -250,13 +263,13 @@ func TestNodeAloneBootstrapsAgainSoon(t *testing.T) {
 	}
 	// The bootstrap peer's server turns us away, twice: each time we ask
 	// again after an eighth of the timeout, then a quarter.
-	e.m.ClientExited(pfx(7))
+	e.m.ClientExited(pfx(7), e.tun.ifaceOf(pfx(7)), e.now)
 	round()
 	round()
 	if e.reg.calls != 2 {
 		t.Fatalf("%d registry calls 10 s after the bootstrap tunnel failed, want 2", e.reg.calls)
 	}
-	e.m.ClientExited(pfx(7))
+	e.m.ClientExited(pfx(7), e.tun.ifaceOf(pfx(7)), e.now)
 	round()
 	round()
 	if e.reg.calls != 2 {
@@ -450,7 +463,7 @@ func TestExitedTunnelIsReplaced(t *testing.T) {
 	e.refresh(ctx)
 	first := e.tun.peers()[0]
 	e.m.ClientUp(ctx, first, e.now, 5, 0)
-	if !e.m.ClientExited(first) {
+	if !e.m.ClientExited(first, e.tun.ifaceOf(first), e.now) {
 		t.Error("an established tunnel's exit must ask for a new round")
 	}
 	e.refresh(ctx)
@@ -461,6 +474,43 @@ func TestExitedTunnelIsReplaced(t *testing.T) {
 	e.refresh(ctx)
 	if got := e.tun.peers(); len(got) != 1 {
 		t.Errorf("after the back-off, tunnels %v; want one from the cache", got)
+	}
+}
+
+// The end of a tunnel we closed can reach the manager after it opened a
+// new tunnel to the same peer, on another tap or on the same one (the
+// tunnels layer frees the tap before it tells of the end): the new one
+// stays.
+func TestLateExitOfAClosedTunnelKeepsTheNewOne(t *testing.T) {
+	for _, sameTap := range []bool{false, true} {
+		ctx := context.Background()
+		e := newEnv(t, 1)
+		e.cachePeer(t, pfx(2), "198.18.0.12,1194,tcp")
+		if !e.m.Connect(ctx, pfx(2)) {
+			t.Fatal("no tunnel to a cached peer")
+		}
+		old := e.tun.ifaceOf(pfx(2))
+		e.m.ClientUp(ctx, pfx(2), e.now, 5, 0)
+		e.now = e.now.Add(time.Minute)
+		if !e.m.Kill(pfx(2)) {
+			t.Fatal("could not close the tunnel")
+		}
+		ended := e.now
+		e.now = e.now.Add(time.Millisecond)
+		e.tun.reuse = sameTap
+		if !e.m.Connect(ctx, pfx(2)) {
+			t.Fatal("could not open the tunnel again")
+		}
+		renewed := e.tun.ifaceOf(pfx(2))
+		if e.m.ClientExited(pfx(2), old, ended) {
+			t.Errorf("same tap %v: the late end of the closed tunnel asks for a new round", sameTap)
+		}
+		if got := e.m.Tunnels(); got[renewed] != pfx(2) || len(got) != 1 {
+			t.Errorf("same tap %v: tunnels %v after the late end of %s, want %s to %s", sameTap, got, old, renewed, pfx(2))
+		}
+		if _, open := e.tun.open[renewed]; !open {
+			t.Errorf("same tap %v: the new tunnel %s was closed", sameTap, renewed)
+		}
 	}
 }
 
