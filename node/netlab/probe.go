@@ -217,6 +217,25 @@ func (s *Stream) LastReply() time.Time {
 	return s.times[len(s.times)-1]
 }
 
+// LongestLoss is the longest run of consecutive requests that got no
+// reply, of the first 65536: an outage measured in requests lost, which a
+// stall of the test process cannot lengthen the way it delays the reading
+// of replies. Call it after [Stream.Finish].
+func (s *Stream) LongestLoss() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	longest, run := 0, 0
+	for seq := range min(s.count, 1<<16) {
+		if s.answered[uint16(seq)] {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	return longest
+}
+
 // LongestGap is the longest time between two replies.
 func (s *Stream) LongestGap() time.Duration {
 	s.mu.Lock()
