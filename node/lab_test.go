@@ -106,16 +106,20 @@ func TestLabNetworkForms(t *testing.T) {
 	start := time.Now()
 	d := formed(t, demo.Config{Nodes: nodes})
 	t.Logf("all-pairs reachability of %d nodes %v after the first node started", nodes, time.Since(start).Round(time.Millisecond))
-	// The control socket serves the live state.
+	// The control socket serves the live state (Babel's part of it is
+	// published once a second: it may lag the network by that much).
 	c, err := control.Dial(d.Nodes[1].ControlSocket())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := c.Snapshot()
+	waitNetwork(t, d, 10*time.Second, "the state through the control socket", func() error {
+		st := c.Snapshot()
+		if st.Identity.Address != d.Nodes[1].ID.Addr || len(st.Neighbours) == 0 || len(st.Tunnels) == 0 {
+			return fmt.Errorf("snapshot: identity %+v, %d neighbours, %d tunnels", st.Identity, len(st.Neighbours), len(st.Tunnels))
+		}
+		return nil
+	})
 	c.Close()
-	if st.Identity.Address != d.Nodes[1].ID.Addr || len(st.Neighbours) == 0 || len(st.Tunnels) == 0 {
-		t.Errorf("snapshot: identity %+v, %d neighbours, %d tunnels", st.Identity, len(st.Neighbours), len(st.Tunnels))
-	}
 	// The registry asks the live network through the node beside it.
 	reg := clientIn(t, d.Nodes[0].Host, "http://127.0.0.1/")
 	waitNetwork(t, d, 30*time.Second, "versions of every node", func() error {

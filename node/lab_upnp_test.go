@@ -28,11 +28,16 @@ func TestLabUPnP(t *testing.T) {
 	l1, gw := d.Nodes[3], d.Lab.Host("gw")
 	wan := netip.MustParseAddr("198.18.0.1")
 
-	st := snapshotOf(t, l1)
-	u := st.UPnP
-	if u.Phase != state.UPnPMapped || u.External != wan || len(u.Mappings) != 1 {
-		t.Fatalf("l1's UPnP state %+v: want one mapping on %s", u, wan)
-	}
+	// l1 reaches the others through its own client tunnel: the network
+	// may form before the mapping is made.
+	var u state.UPnP
+	netlab.WaitFor(t, 30*time.Second, "l1's UPnP mapping", func() error {
+		u = snapshotOf(t, l1).UPnP
+		if u.Phase != state.UPnPMapped || u.External != wan || len(u.Mappings) != 1 {
+			return fmt.Errorf("l1's UPnP state %+v: want one mapping on %s", u, wan)
+		}
+		return nil
+	})
 	m := u.Mappings[0]
 	if m.Proto != "tcp" || m.Internal != 1194 || m.External < 32768 || m.External > 49151 || u.Renewed.IsZero() {
 		t.Errorf("mapping %+v: want tcp 1194 on a port in 32768-49151", m)
