@@ -246,7 +246,11 @@ func (n *Node) addBabelInterface(ctx context.Context, name string, kind babel.Ki
 	if err := n.speaker.AddInterface(ifc); err != nil {
 		return err
 	}
-	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
+	if ifc.IPv4.IsValid() {
+		n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
+	} else {
+		n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "kind", kind)
+	}
 	return nil
 }
 

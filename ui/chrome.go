@@ -262,8 +262,8 @@ func (m *Model) summary() string {
 	if n := m.problems(); n > 0 {
 		doctor = fmt.Sprintf("%s (D) · ", plural(n, "problem"))
 	}
-	return fmt.Sprintf("%s%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
-		doctor, len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
+	return fmt.Sprintf("%s%s · %s · %s · %s · %s", doctor, plural(len(m.st.Tunnels), "tunnel"), plural(len(m.st.Neighbours), "neighbour"),
+		plural(len(m.st.Routes), "babel route"), plural(r.CachedPeers, "cached peer"), reach)
 }
 
 func (m *Model) helpView() string {

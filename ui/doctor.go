@@ -20,6 +20,21 @@ type doctorView struct {
 	detail bool // enter opened the selected finding
 	list   list
 	height int
+	// sel is the selected check: findings move as their status changes,
+	// and the selection moves with them.
+	sel string
+}
+
+// follow puts the cursor on the selected check in fs, or selects the
+// cursor's when that check is gone.
+func (d *doctorView) follow(fs []state.Finding) {
+	if i := slices.IndexFunc(fs, func(f state.Finding) bool { return f.ID == d.sel }); i >= 0 {
+		d.list.cursor = i
+	}
+	d.list.fit(len(fs), d.height-2)
+	if d.list.cursor < len(fs) {
+		d.sel = fs[d.list.cursor].ID
+	}
 }
 
 // severity orders findings: what is broken first.
@@ -58,6 +73,7 @@ func (m *Model) problems() int {
 
 func (d *doctorView) selected(m *Model) (state.Finding, bool) {
 	fs := m.findings()
+	d.follow(fs)
 	if d.list.cursor < len(fs) {
 		return fs[d.list.cursor], true
 	}
@@ -86,7 +102,11 @@ func (d *doctorView) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		d.open, d.detail = false, false
 		cmd, _ := m.globalKey(msg)
 		return cmd
-	case m.moveKey(msg, &d.list, n, d.height-2):
+	default:
+		d.follow(m.findings())
+		if m.moveKey(msg, &d.list, n, d.height-2) && d.list.cursor < n {
+			d.sel = m.findings()[d.list.cursor].ID
+		}
 	}
 	return nil
 }
@@ -106,15 +126,13 @@ func statusMark(st *Styles, s state.CheckStatus) string {
 }
 
 func (d *doctorView) view(m *Model, w, h int) string {
-	d.height = h
 	st := &m.styles
 	fs := m.findings()
 	if len(fs) == 0 {
 		return st.Bold.Render("Doctor") + "  " + st.Dim.Render("esc closes") + "\n\n" +
 			st.Dim.Render("  the node has not run its checks yet (it does at start, then every minute)")
 	}
-	d.list.fit(len(fs), h-2)
-	if d.detail {
+	if d.detail && d.list.cursor < len(fs) {
 		return d.detailView(m, fs[d.list.cursor], w)
 	}
 	var b strings.Builder
@@ -143,7 +161,7 @@ func (d *doctorView) view(m *Model, w, h int) string {
 
 var doctorCols = []column{
 	{title: "STATUS", width: 7, prio: 0},
-	{title: "CHECK", width: 24, prio: 0},
+	{title: "CHECK", width: 30, prio: 0},
 	{title: "FINDING", width: 20, prio: 0, fill: true},
 }
 

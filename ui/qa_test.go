@@ -94,3 +94,40 @@ func TestDoctorKeys(t *testing.T) {
 		t.Fatalf("3 in the doctor's view: open %v, tab %d", m.doctor.open, m.tab)
 	}
 }
+
+// TestDoctorSelectionFollowsTheCheck: findings reorder as their status
+// changes (problems first); the selection stays on its check.
+func TestDoctorSelectionFollowsTheCheck(t *testing.T) {
+	m, _ := typical(t)
+	press(m, "D", "down", "down", "down") // Firewall, Certificate… the fourth: Certificate
+	f, _ := m.doctor.selected(m)
+	if f.ID != "certificate" {
+		t.Fatalf("selected %s, want certificate", f.ID)
+	}
+	f.Status, f.Explanation = state.CheckWarn, "certificate expires in 5 days: renewal failed"
+	m.Update(eventMsg{state.Event{Kind: state.KindFinding, Finding: &f}})
+	if g, _ := m.doctor.selected(m); g.ID != "certificate" || m.doctor.list.cursor != 1 {
+		t.Fatalf("after the change: selected %s at %d, want certificate at 1", g.ID, m.doctor.list.cursor)
+	}
+	mustContain(t, m, "Doctor: 2 problems", "▸ ▲ warn  Certificate")
+}
+
+// TestLogSource: OpenVPN's records name their tunnel in the source
+// column, the node's records the part of the node that wrote them.
+func TestLogSource(t *testing.T) {
+	for _, tc := range []struct {
+		r      state.LogRecord
+		source string
+		rest   string
+	}{
+		{state.LogRecord{Source: "openvpn", Attrs: []state.Attr{{Key: "component", Value: "tunnels"}, {Key: "tunnel", Value: "re6stnet1"}}}, "openvpn re6stnet1", ""},
+		{state.LogRecord{Source: "node", Attrs: []state.Attr{{Key: "component", Value: "tunnel-manager"}, {Key: "peer", Value: "2/16"}}}, "tunnel-manager", "peer=2/16"},
+		{state.LogRecord{Source: "node", Attrs: []state.Attr{{Key: "prefix", Value: "1/16"}}}, "node", "prefix=1/16"},
+		{state.LogRecord{Source: "babel", Attrs: []state.Attr{{Key: "component", Value: "x"}}}, "babel", "component=x"},
+	} {
+		source, rest := logSource(&tc.r)
+		if source != tc.source || attrText(rest) != tc.rest {
+			t.Errorf("%+v: source %q, rest %q; want %q, %q", tc.r, source, attrText(rest), tc.source, tc.rest)
+		}
+	}
+}

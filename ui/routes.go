@@ -158,7 +158,7 @@ func (p *routesPanel) askExplain(m *Model) tea.Cmd {
 var routeCols = []column{
 	{title: "DESTINATION", width: 22, prio: 0},
 	{title: "FROM", width: 17, prio: 2},
-	{title: "VIA", width: 21, prio: 1},
+	{title: "VIA", width: 25, prio: 1}, // a link-local address takes up to 25
 	{title: "DEV", width: 12, prio: 0},
 	{title: "ORIGIN", width: 6, prio: 0},
 	{title: "METRIC", width: 6, right: true, prio: 1},

@@ -79,6 +79,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.setTab((m.tab + tabCount - 1) % tabCount)
 	case key.Matches(msg, k.Doctor):
 		m.doctor.open = true
+		m.doctor.follow(m.findings())
 	case key.Matches(msg, k.ApplyFix):
 		m.confirmFix(true)
 	case key.Matches(msg, k.RevertFix):

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"re6st-tui/node"
 	"re6st-tui/node/config"
@@ -76,8 +78,15 @@ func attach(ctx context.Context, path string) error {
 
 func dial(ctx context.Context, path string) (*control.Client, error) {
 	c, err := control.DialContext(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the node at %s: %w (is re6stnet running? give its socket with --attach)", path, err)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, syscall.ENOENT):
+		return nil, fmt.Errorf("no node serves %s: start re6stnet, or give its control socket (<run dir>/control.sock) with --attach", path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return nil, fmt.Errorf("no node answers on %s: the node that made it has stopped; start re6stnet again", path)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return nil, fmt.Errorf("not allowed to reach the node at %s: run as root", path)
 	}
-	return c, nil
+	return nil, fmt.Errorf("cannot reach the node: %w", err)
 }

@@ -59,7 +59,7 @@ func TestArgs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(configured, "re6stnet.conf"), []byte("registry http://198.18.0.10/\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"status", "--json", "--attach", filepath.Join(t.TempDir(), "none.sock")}); err == nil || !strings.Contains(err.Error(), "is re6stnet running?") {
+	if err := run([]string{"status", "--json", "--attach", filepath.Join(t.TempDir(), "none.sock")}); err == nil || !strings.Contains(err.Error(), "start re6stnet") {
 		t.Errorf("status without a node: %v", err)
 	}
 	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {

@@ -75,8 +75,9 @@ func firstRun(dir string, start bool) error {
 }
 
 // runDashboard runs the engine and the TUI together; quitting the TUI
-// stops the engine, and the engine stopping is shown in the TUI.
-func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Context) error) error {
+// stops the engine, and the engine stopping is shown in the TUI. opts are
+// for tests, which have no terminal.
+func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Context) error, opts ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
@@ -84,7 +85,7 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 	g.Go(func() error {
 		defer cancel()
 		m := ui.New(gctx, eng, ui.Options{Now: time.Now()})
-		_, err := tea.NewProgram(m, tea.WithContext(gctx), tea.WithFPS(dashboardFPS)).Run()
+		_, err := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(gctx), tea.WithFPS(dashboardFPS)}, opts...)...).Run()
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 			return nil // a signal ended us: not an error
 		}
