@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,12 +302,6 @@ func (n *Node) do(ctx context.Context, f func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func randomRouterID() [8]byte {
-	var id [8]byte
-	rand.Read(id[:])
-	return id
 }
 
 // ReopenLog reopens the log file after logrotate moved it (SIGUSR1).

@@ -195,6 +195,7 @@ func TestLabRegistryDown(t *testing.T) {
 		t.Fatalf("without the registry: %v\n%s", err, report(t, d))
 	}
 	n := d.Nodes[2]
+	id := routerIDOf(t, d.Nodes[0], n)
 	if err := d.Restart(n); err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +204,10 @@ func TestLabRegistryDown(t *testing.T) {
 		t.Fatalf("after restarting %s without the registry: %v\n%s", n.Host.Name, err, report(t, d))
 	}
 	t.Logf("%s rejoined from its cache in %v without the registry", n.Host.Name, took.Round(time.Millisecond))
+	// Its Babel state file kept its router-id across the clean restart.
+	if again := routerIDOf(t, d.Nodes[0], n); again != id {
+		t.Errorf("%s came back as router %s, was %s", n.Host.Name, again, id)
+	}
 }
 
 // TestLabKilledNodeRestarts SIGKILLs a node: its next run removes what the
@@ -235,4 +240,26 @@ func TestLabKilledNodeRestarts(t *testing.T) {
 	if c := strings.Count(n.Host.Run(t, "ip", "-6", "addr", "show", "dev", "lo"), n.ID.Addr.String()); c != 1 {
 		t.Errorf("node address %d times on lo", c)
 	}
+}
+
+// routerIDOf is the Babel router-id that node from sees originating
+// node of's prefix (its state is published once a second: it may lag).
+func routerIDOf(t *testing.T, from, of *demo.Node) string {
+	t.Helper()
+	c, err := control.Dial(from.ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var id string
+	netlab.WaitFor(t, 10*time.Second, fmt.Sprintf("%s's installed route to %s", from.Host.Name, of.Host.Name), func() error {
+		for _, r := range c.Snapshot().Routes {
+			if r.Installed && r.Prefix.Contains(of.ID.Addr) && r.Prefix.Bits() > 0 {
+				id = r.RouterID
+				return nil
+			}
+		}
+		return errors.New("none")
+	})
+	return id
 }

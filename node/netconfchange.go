@@ -24,7 +24,7 @@ func refetchDue(cutOff bool, lastFetch, now time.Time) bool {
 // liveKeys are the network settings a running node applies at once,
 // beyond those re6st itself applies live (crl, version, protocol,
 // registry_prefix, min_protocol, valid_until): re6st restarts for them.
-var liveKeys = []string{"tunnel_refresh"}
+var liveKeys = []string{"tunnel_refresh", "babel_hmac_sign", "babel_hmac_accept"}
 
 // checkStale runs every round. A node without a route to the registry
 // fetches the network config every cutOffRefetch. Hourly, a config past
@@ -111,6 +111,9 @@ func (n *Node) fetchDone(ctx context.Context, f fetched) {
 		n.mgr.SetTunnelRefresh(time.Duration(cfg.TunnelRefresh) * time.Second)
 		n.log.Info("tunnel_refresh applied", "from", time.Duration(old.TunnelRefresh)*time.Second, "to", time.Duration(cfg.TunnelRefresh)*time.Second)
 	}
+	if slices.Contains(changed, "babel_hmac_sign") || slices.Contains(changed, "babel_hmac_accept") {
+		n.applyBabelKeys()
+	}
 	if why := n.restartReason(changed); why != "" {
 		// Leave a second for the new version to reach the neighbours.
 		n.restartAt = time.Now().Add(time.Second + time.Duration(f.delay)*time.Second)
@@ -159,4 +162,21 @@ func (n *Node) broadcastVersion() {
 		return
 	}
 	n.send(n.proto.BroadcastVersion(n.mgr.DirectNeighbours()))
+}
+
+// applyBabelKeys gives the speaker the network's new MAC keys. re6st
+// restarts babeld for them, which drops every route for a while; the
+// registry's rotation (sign old and accept new, then sign new and accept
+// old, then sign new) keeps every link up when applied live.
+func (n *Node) applyBabelKeys() {
+	a, err := babelAuth(n.net.BabelHMACSign, n.net.BabelHMACAccept, n.net.HasBabelHMACAccept)
+	if err == nil {
+		err = n.speaker.SetAuth(a)
+	}
+	if err != nil {
+		n.log.Error("cannot apply the network's new Babel keys: restarting", "err", err)
+		n.restartAt = time.Now().Add(time.Second)
+		return
+	}
+	n.log.Info("Babel keys changed", "signing", a.Sign != nil, "accepting", len(a.Accept), "accept unsigned", a.AcceptBad)
 }

@@ -21,6 +21,7 @@ func TestRestartOnlyForNeedRestartKeys(t *testing.T) {
 	}{
 		{"live-re6st", []string{"crl", "version", "registry_prefix", "valid_until"}, config.Node{}, netconf.Config{ClientCount: 3, CRL: []uint64{7}}, false},
 		{"tunnel_refresh-live", []string{"tunnel_refresh", "version"}, config.Node{}, netconf.Config{ClientCount: 3}, false},
+		{"babel-keys-live", []string{"babel_hmac_sign", "babel_hmac_accept", "version"}, config.Node{}, netconf.Config{ClientCount: 3}, false},
 		{"hello", []string{"hello", "version"}, config.Node{}, netconf.Config{ClientCount: 3}, true},
 		{"client_count", []string{"client_count"}, config.Node{}, netconf.Config{ClientCount: 3}, true},
 		{"client_count-on-command-line", []string{"client_count", "max_clients"}, config.Node{ClientCount: &fixed, MaxClients: &fixed}, netconf.Config{}, false},

@@ -166,11 +166,13 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		}
 	}
 	cfg := babel.Config{
-		RouterID: randomRouterID(),
-		Hello:    n.hello(),
-		RTT:      parseBabelDefault(n.net.BabelDefault),
-		Xroutes:  n.xroutes(),
-		Install:  babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
+		// babeld's -S file, with the router-id too: after a clean stop the
+		// node comes back as the same router with a newer seqno.
+		StateFile: filepath.Join(n.cfg.StateDir, "babeld.state"),
+		Hello:     n.hello(),
+		RTT:       parseBabelDefault(n.net.BabelDefault),
+		Xroutes:   n.xroutes(),
+		Install:   babel.InstallPolicy{PrefSrc6: n.id.Addr, Network: n.network(), NoSubtrees: !subtrees, Gateway: n.cfg.Gateway},
 	}
 	if n.ipv4.IsValid() {
 		cfg.Install.PrefSrc4 = n.ipv4.Addr()
