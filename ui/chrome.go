@@ -197,15 +197,17 @@ func (m *Model) bannerText() string {
 	return "⚠ F fix · U revert │ " + f.Explanation
 }
 
-// bannerLines wraps the banner to at most two lines of the screen width.
+// bannerLines wraps the banner to at most three lines of the screen
+// width: the doctor's sentence names two routes, which take three lines of
+// 80 columns.
 func (m *Model) bannerLines() []string {
 	t := m.bannerText()
 	if t == "" {
 		return nil
 	}
 	lines := strings.Split(lipgloss.Wrap(t, m.width, " "), "\n")
-	if len(lines) > 2 {
-		lines = lines[:2]
+	if len(lines) > 3 {
+		lines = lines[:3]
 	}
 	return lines
 }

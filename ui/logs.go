@@ -177,8 +177,8 @@ func (p *logsPanel) view(m *Model, w, h int) string {
 }
 
 // logIndent is where a wrapped record's next lines start: under its
-// message, past the time, level and source.
-const logIndent = 34
+// message, past the time, level and source ("openvpn re6stnet-tcp").
+const logIndent = 36
 
 // recordLines renders one record on a line cut to w, or wrapped.
 func (p *logsPanel) recordLines(m *Model, r *state.LogRecord, w int) []string {
@@ -193,7 +193,7 @@ func (p *logsPanel) recordLines(m *Model, r *state.LogRecord, w int) []string {
 		lvl = st.Dim.Render(lvl)
 	}
 	source, attrs := logSource(r)
-	head := fmt.Sprintf("%s %s %-18s ", r.Time.Format("15:04:05"), lvl, truncate(source, 18))
+	head := fmt.Sprintf("%s %s %-20s ", r.Time.Format("15:04:05"), lvl, truncate(source, 20))
 	text := r.Message
 	if a := attrText(attrs); a != "" {
 		text += " " + st.Dim.Render(a)

@@ -131,3 +131,13 @@ func TestLogSource(t *testing.T) {
 		}
 	}
 }
+
+// TestBannerNamesBothRoutes: on 80 columns the banner keeps the whole
+// sentence of the demo's conflict, down to re6st's next hop.
+func TestBannerNamesBothRoutes(t *testing.T) {
+	st := fake.Typical(t0)
+	st.Findings[0].Status = state.CheckWarn
+	st.Findings[0].Explanation = "default route via 2001:db8:ff00::1 dev eth0 (static) takes all traffic not from 2001:db8:42::/48; re6st's goes via fe80::9474:72ff:fea4:acb6 dev re6stnet1"
+	m, _ := newModel(t, st, 80, 24)
+	mustContain(t, m, "fe80::9474:72ff:fea4:acb6 dev re6stnet1", "PEER")
+}

@@ -203,6 +203,12 @@ func (m *Manager) Served() []string {
 	return out
 }
 
+// HasTunnel reports whether a tunnel to or from prefix is open or on its
+// way.
+func (m *Manager) HasTunnel(prefix string) bool {
+	return m.conns[prefix] != nil || m.served[prefix] != nil
+}
+
 // Disconnected reports whether the registry node looked unreachable at the
 // last round.
 func (m *Manager) Disconnected() bool { return !m.disconnected.IsZero() }

@@ -561,3 +561,20 @@ func TestBootstrapAnswerComesLater(t *testing.T) {
 		}
 	})
 }
+
+// TestHasTunnel: a peer has a tunnel with us once one is on its way, and
+// a second Connect to it opens none.
+func TestHasTunnel(t *testing.T) {
+	e := newEnv(t, 3)
+	p := pfx(7)
+	if e.m.HasTunnel(p) {
+		t.Fatal("a tunnel before any")
+	}
+	e.cachePeer(t, p, "198.51.100.7,1194,tcp")
+	if !e.m.Connect(context.Background(), p) || !e.m.HasTunnel(p) {
+		t.Fatal("no tunnel after Connect")
+	}
+	if e.m.Connect(context.Background(), p) {
+		t.Fatal("a second tunnel to the same peer")
+	}
+}
