@@ -350,7 +350,7 @@ func TestRoutesKeys(t *testing.T) {
 		}
 	}
 	press(m, "esc", "g", "enter")
-	mustContain(t, m, "How ::/0 is reached", "underlay")
+	mustContain(t, m, "How the default route from 2001:db8:42::/48 is reached", "underlay")
 	press(m, "esc")
 	if m.routes.explain != nil {
 		t.Fatal("esc did not close the explanation")
