@@ -57,7 +57,8 @@ func newNode(dir string) (*node.Node, error) {
 	return node.New(node.Options{Config: cfg, Sink: sink})
 }
 
-// attach shows a running node through its control socket.
+// attach shows a running node through its control socket, and shows it
+// again when it comes back after a restart.
 func attach(ctx context.Context, path string) error {
 	if err := needTerminal("the dashboard", "re6st-tui status --json --attach "+path+" prints the node's state"); err != nil {
 		return err
@@ -66,12 +67,10 @@ func attach(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	return runDashboard(ctx, c, func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-		case <-c.Done():
-		}
+	r := newReattached(c, path)
+	defer r.Close()
+	return runDashboard(ctx, r, func(ctx context.Context) error {
+		<-ctx.Done() // the node may go and come back: the dashboard stays
 		return nil
 	})
 }
