@@ -176,11 +176,11 @@ func (d *doctorView) detailView(m *Model, f state.Finding, w int) string {
 		b.WriteString(st.Dim.Render("  "+hang(l, w-4, "    ")) + "\n")
 	}
 	for _, fx := range f.Fixes {
-		state := "offered"
+		where := "offered"
 		if fx.Applied {
-			state = st.OK.Render("in effect")
+			where = st.OK.Render("in effect")
 		}
-		fmt.Fprintf(&b, "\nfix %s (%s)\n  %s\n", st.Bold.Render(fx.ID), state, hang(fx.Summary, w-2, "  "))
+		fmt.Fprintf(&b, "\nfix %s (%s)\n  %s\n", st.Bold.Render(fx.ID), where, hang(fx.Summary, w-2, "  "))
 		switch {
 		case fx.Applied && len(fx.Undo) > 0:
 			b.WriteString(st.Dim.Render("  U undoes it with:") + "\n")

@@ -86,6 +86,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	m.trace = newTracePanel()
 	m.peers.sample(&m.st, m.now)
 	m.rebuildAll()
+	m.refit()
 	return m
 }
 
@@ -252,6 +253,8 @@ func (m *Model) refit() {
 	h := m.bodyHeight()
 	m.doctor.height = h
 	m.doctor.follow(m.findings())
+	m.routes.setWidth(m.width)
+	m.babel.setWidth(m.width)
 	m.peers.fit(h)
 	m.routes.fit(h)
 	m.babel.fit(h)

@@ -22,8 +22,15 @@ type routesPanel struct {
 	// recheck says a filter that matches "conflict" must be run again:
 	// routes came into conflict or out of it.
 	recheck bool
-	// showFrom says the source prefix has its own column on the screen.
-	showFrom bool
+	// showFrom and showNote say whether the source prefix and the note
+	// have their own columns at the screen's width (setWidth).
+	showFrom, showNote bool
+}
+
+// setWidth works out which columns the screen's width leaves.
+func (p *routesPanel) setWidth(w int) {
+	shown := fitColumns(routeCols, w)
+	p.showFrom, p.showNote = slices.Contains(shown, routeColFrom), slices.Contains(shown, routeColNote)
 }
 
 func newRoutesPanel() routesPanel {
@@ -268,10 +275,8 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 		b.WriteString(m.styles.Dim.Render("  no route to show; a shows all routes, esc clears the filter"))
 		return b.String()
 	}
-	shown := fitColumns(routeCols, w)
-	p.showFrom = slices.Contains(shown, routeColFrom)
 	t := table{cols: routeCols, n: len(p.rows()), cursor: true, cell: p.cell, style: p.rowStyle}
-	if !slices.Contains(shown, routeColNote) {
+	if !p.showNote {
 		t.mark = func(row int) string {
 			if p.set.conflict(p.rows()[row]) {
 				return "!"
