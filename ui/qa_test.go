@@ -141,3 +141,20 @@ func TestBannerNamesBothRoutes(t *testing.T) {
 	m, _ := newModel(t, st, 80, 24)
 	mustContain(t, m, "fe80::9474:72ff:fea4:acb6 dev re6stnet1", "PEER")
 }
+
+// TestRoutesFilterMatchesWhatIsShown: the filter searches the routes'
+// fields as the table shows them, not Go's words for a missing source
+// or next hop ("invalid Prefix").
+func TestRoutesFilterMatchesWhatIsShown(t *testing.T) {
+	m, _ := typical(t)
+	press(m, "2", "/")
+	typeText(m, "invalid")
+	if n := len(m.routes.rows()); n != 0 {
+		t.Fatalf("/invalid shows %d routes", n)
+	}
+	press(m, "esc", "/")
+	typeText(m, "FE80::216:3E00:0:3")
+	if n := len(m.routes.rows()); n == 0 {
+		t.Fatal("an upper-case next hop matches nothing")
+	}
+}

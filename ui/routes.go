@@ -64,9 +64,7 @@ func (p *routesPanel) shows(r *routeRow) bool {
 	if !p.all && !r.re6st {
 		return false
 	}
-	k := &r.r
-	return p.filter.empty() || p.filter.match(k.Dst.String(), k.Src.String(), k.Via.String(), k.Dev, k.Proto) ||
-		p.set.conflict(r) && p.filter.match("conflict")
+	return p.filter.empty() || p.filter.matchText(r.text()) || p.set.conflict(r) && p.filter.match("conflict")
 }
 
 // change applies one kernel route event. It returns +1 for a route
