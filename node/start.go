@@ -277,6 +277,9 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 	if err := n.tun.Start(); err != nil {
 		return err
 	}
+	if !n.net.Encrypt {
+		n.log.Info("tunnels carry data unencrypted, as the network's encrypt setting says; Babel and the peer protocol still authenticate")
+	}
 	*undo = append(*undo, func() {
 		if err := n.tun.Stop(); err != nil {
 			n.log.Warn("stop tunnels", "err", err)
