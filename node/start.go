@@ -278,7 +278,7 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 		return err
 	}
 	if !n.net.Encrypt {
-		n.log.Info("tunnels carry data unencrypted, as the network's encrypt setting says; Babel and the peer protocol still authenticate")
+		n.log.Info("tunnels carry data unencrypted, as the network's encrypt setting says; peers are still authenticated by their certificates")
 	}
 	*undo = append(*undo, func() {
 		if err := n.tun.Stop(); err != nil {
