@@ -18,6 +18,7 @@ import (
 type doctorView struct {
 	open   bool
 	detail bool // enter opened the selected finding
+	scroll int  // first line of the detail shown: a finding may be long
 	list   list
 	height int
 	// sel is the selected check: findings move as their status changes,
@@ -93,7 +94,7 @@ func (d *doctorView) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			d.open, d.detail = false, false
 		}
 	case key.Matches(msg, k.Enter):
-		d.detail = !d.detail
+		d.detail, d.scroll = !d.detail, 0
 	case key.Matches(msg, k.ApplyFix, k.RevertFix):
 		if f, ok := d.selected(m); ok {
 			m.confirmFixOf(f, key.Matches(msg, k.ApplyFix))
@@ -102,6 +103,25 @@ func (d *doctorView) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		d.open, d.detail = false, false
 		cmd, _ := m.globalKey(msg)
 		return cmd
+	case d.detail:
+		// The keys that move in lists scroll the finding's text; the
+		// view keeps the position in range.
+		page := max(1, d.height-4)
+		switch {
+		case key.Matches(msg, k.Up):
+			d.scroll--
+		case key.Matches(msg, k.Down):
+			d.scroll++
+		case key.Matches(msg, k.PageUp):
+			d.scroll -= page
+		case key.Matches(msg, k.PageDown):
+			d.scroll += page
+		case key.Matches(msg, k.Top):
+			d.scroll = 0
+		case key.Matches(msg, k.Bottom):
+			d.scroll = 1 << 20
+		}
+		d.scroll = max(0, d.scroll)
 	default:
 		d.follow(m.findings())
 		if m.moveKey(msg, &d.list, n, d.height-2) && d.list.cursor < n {
@@ -133,7 +153,7 @@ func (d *doctorView) view(m *Model, w, h int) string {
 			st.Dim.Render("  the node has not run its checks yet (it does at start, then every minute)")
 	}
 	if d.detail && d.list.cursor < len(fs) {
-		return d.detailView(m, fs[d.list.cursor], w)
+		return d.scrolled(m, d.detailView(m, fs[d.list.cursor], w), h)
 	}
 	var b strings.Builder
 	head := "Doctor: nothing wrong"
@@ -190,6 +210,31 @@ func (d *doctorView) detailView(m *Model, f state.Finding, w int) string {
 		case !fx.Applied && fx.Change != "":
 			b.WriteString("    " + st.Key.Render(fx.Change) + "\n")
 		}
+	}
+	return b.String()
+}
+
+// scrolled shows h lines of text from the scroll position, the first
+// (title) line kept, with marks where more lies above or below.
+func (d *doctorView) scrolled(m *Model, text string, h int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) <= h || h < 4 {
+		d.scroll = 0
+		return text
+	}
+	body, room := lines[1:], h-3 // title, and a mark line above and below
+	d.scroll = max(0, min(d.scroll, len(body)-room))
+	var b strings.Builder
+	b.WriteString(lines[0] + "\n")
+	if d.scroll > 0 {
+		b.WriteString(m.styles.Dim.Render(fmt.Sprintf("  ↑ %d more lines (k)", d.scroll)))
+	}
+	b.WriteString("\n")
+	for _, l := range body[d.scroll : d.scroll+room] {
+		b.WriteString(l + "\n")
+	}
+	if rest := len(body) - d.scroll - room; rest > 0 {
+		b.WriteString(m.styles.Dim.Render(fmt.Sprintf("  ↓ %d more lines (j)", rest)))
 	}
 	return b.String()
 }

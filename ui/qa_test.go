@@ -2,6 +2,7 @@ package ui
 
 import (
 	tea "charm.land/bubbletea/v2"
+	"fmt"
 
 	"errors"
 	"strings"
@@ -157,4 +158,25 @@ func TestRoutesFilterMatchesWhatIsShown(t *testing.T) {
 	if n := len(m.routes.rows()); n == 0 {
 		t.Fatal("an upper-case next hop matches nothing")
 	}
+}
+
+// TestDoctorDetailScrolls: a finding longer than the screen scrolls with
+// the keys that move in lists, and says what lies beyond.
+func TestDoctorDetailScrolls(t *testing.T) {
+	m, _ := typical(t)
+	f := &m.st.Findings[0]
+	for i := range 40 {
+		f.Details = append(f.Details, fmt.Sprintf("detail line %02d", i))
+	}
+	press(m, "D", "enter")
+	mustContain(t, m, "detail line 00", "more lines (j)")
+	if s := screen(t, m); strings.Contains(s, "detail line 39") {
+		t.Fatalf("the whole finding fits on a 30-line screen?\n%s", s)
+	}
+	press(m, "G")
+	mustContain(t, m, "detail line 39", "more lines (k)")
+	press(m, "g")
+	mustContain(t, m, "detail line 00")
+	press(m, "esc", "esc", "D", "enter")
+	mustContain(t, m, "detail line 00") // a finding opens at its top
 }
