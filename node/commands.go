@@ -39,6 +39,9 @@ func (n *Node) ConnectPeer(ctx context.Context, prefix netip.Prefix) error {
 		if p == n.id.Prefix {
 			return errors.New("that is this node")
 		}
+		if n.mgr.HasTunnel(p) {
+			return fmt.Errorf("this node already has a tunnel with %s", identity.CN(p))
+		}
 		if !n.mgr.Connect(n.loopCtx, p) {
 			return fmt.Errorf("no address known for %s yet: asked the peer; try again in a few seconds", identity.CN(p))
 		}
@@ -71,6 +74,9 @@ func (n *Node) Rebootstrap(ctx context.Context) error {
 	return n.do(ctx, func() error {
 		if err := n.checkBootstrap(n.loopCtx, &b); err != nil {
 			return err
+		}
+		if n.mgr.HasTunnel(b.prefix) {
+			return fmt.Errorf("the registry's bootstrap peer %s already has a tunnel with this node: nothing to do", identity.CN(b.prefix))
 		}
 		if !n.mgr.Connect(n.loopCtx, b.prefix) {
 			return fmt.Errorf("bootstrap peer %s (%s): could not open a tunnel", identity.CN(b.prefix), b.addrs)

@@ -109,6 +109,7 @@ type Node struct {
 	staleOnce   bool      // the previous check found the registry unreachable
 	dirty       bool      // Babel changed since the state was last built
 	stopBabel   func()    // ends the speaker, once
+	details     peerDetails
 	babelIfaces map[string]bool
 	tunnelProto map[string]string // client tap → protocol
 	loopCtx     context.Context

@@ -38,6 +38,9 @@ func (n *Node) Request(r peer.Request) ([]byte, bool) {
 		if len(r.Data) == 0 {
 			return []byte(fmt.Sprintf("%s, %s-%s", Version, runtime.GOOS, runtime.GOARCH)), true
 		}
+		if r.Peer != "" {
+			n.nodeInfo(r.Peer, string(r.Data))
+		}
 	case peer.CodeTopology:
 		if r.Peer == "" || r.Peer == n.net.RegistryPrefix {
 			return []byte(n.topology()), true

@@ -17,6 +17,7 @@ import (
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 	"re6st-tui/node/regclient"
+	"re6st-tui/node/state"
 )
 
 // The node serves what the dashboard and the control socket need.
@@ -120,6 +121,21 @@ func TestLabNetworkForms(t *testing.T) {
 		return nil
 	})
 	c.Close()
+	// The peer detail view shows each peer's version and addresses.
+	waitNetwork(t, d, 30*time.Second, "the version and addresses of every tunnel's peer", func() error {
+		c, err := control.Dial(d.Nodes[1].ControlSocket())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for _, tu := range c.Snapshot().Tunnels {
+			// We dialled a client tunnel's peer: its addresses are cached.
+			if !strings.Contains(tu.Version, node.Version) || tu.Role == state.Client && len(tu.PeerAddrs) == 0 {
+				return fmt.Errorf("tunnel %s: version %q, addresses %v", tu.ID, tu.Version, tu.PeerAddrs)
+			}
+		}
+		return nil
+	})
 	// The registry asks the live network through the node beside it.
 	reg := clientIn(t, d.Nodes[0].Host, "http://127.0.0.1/")
 	waitNetwork(t, d, 30*time.Second, "versions of every node", func() error {

@@ -248,7 +248,11 @@ func (n *Node) addBabelInterface(ctx context.Context, name string, kind babel.Ki
 	if err := n.speaker.AddInterface(ifc); err != nil {
 		return err
 	}
-	n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
+	if ifc.IPv4.IsValid() {
+		n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "ipv4", ifc.IPv4, "kind", kind)
+	} else {
+		n.log.Info("babel interface added", "iface", name, "ll", l.LinkLocal, "kind", kind)
+	}
 	return nil
 }
 
@@ -272,6 +276,9 @@ func (n *Node) startTunnels(ctx context.Context, undo *[]func()) error {
 	}
 	if err := n.tun.Start(); err != nil {
 		return err
+	}
+	if !n.net.Encrypt {
+		n.log.Info("tunnels carry data unencrypted, as the network's encrypt setting says; peers are still authenticated by their certificates")
 	}
 	*undo = append(*undo, func() {
 		if err := n.tun.Stop(); err != nil {

@@ -151,6 +151,7 @@ func (n *Node) refreshState() {
 		t := &n.st.Tunnels[i]
 		t.LinkLocal = owner[link{t.Peer, t.Iface}]
 	}
+	n.fillPeerDetails(n.st.Tunnels, peers)
 	tunnelsUp := len(n.st.Tunnels)
 	cur := state.State{Tunnels: append([]state.Tunnel(nil), n.st.Tunnels...)}
 	reg := n.st.Registry

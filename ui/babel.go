@@ -33,14 +33,22 @@ type babelPanel struct {
 	// recheck says a filter that matches "missing" must be run again: a
 	// kernel change made routes missing or no longer missing.
 	recheck bool
-	// showFrom says the source prefix has its own column on the screen.
-	showFrom bool
+	// showFrom says, per table, whether the source prefix has its own
+	// column at the screen's width (setWidth).
+	showFrom [bCount]bool
+}
+
+// setWidth works out which columns the screen's width leaves.
+func (p *babelPanel) setWidth(w int) {
+	for i := range p.showFrom {
+		p.showFrom[i] = slices.Contains(fitColumns(babelCols[i], w), 1) // FROM is the second column of each table
+	}
 }
 
 // prefixText is a prefix, with its source when the FROM column is not
 // on the screen.
 func (p *babelPanel) prefixText(dst, src netip.Prefix) string {
-	if p.showFrom || !src.IsValid() || src.Bits() == 0 {
+	if p.showFrom[p.sub] || !src.IsValid() || src.Bits() == 0 {
 		return dst.String()
 	}
 	return dst.String() + " from " + src.String()
@@ -303,7 +311,6 @@ func (p *babelPanel) view(m *Model, w, h int) string {
 		b.WriteString(m.styles.Dim.Render("  nothing in the " + babelNames[p.sub] + " table" + map[bool]string{true: " matches the filter", false: " yet"}[p.filter.text() != ""]))
 		return b.String()
 	}
-	p.showFrom = slices.Contains(fitColumns(babelCols[p.sub], w), 1) // FROM is the second column of each table
 	t := table{cols: babelCols[p.sub], n: n, cursor: true,
 		cell: p.cell, style: p.rowStyle}
 	b.WriteString(t.view(p.lists[p.sub], w, p.tableHeight()+1, &m.styles))

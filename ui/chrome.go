@@ -197,15 +197,17 @@ func (m *Model) bannerText() string {
 	return "⚠ F fix · U revert │ " + f.Explanation
 }
 
-// bannerLines wraps the banner to at most two lines of the screen width.
+// bannerLines wraps the banner to at most three lines of the screen
+// width: the doctor's sentence names two routes, which take three lines of
+// 80 columns.
 func (m *Model) bannerLines() []string {
 	t := m.bannerText()
 	if t == "" {
 		return nil
 	}
 	lines := strings.Split(lipgloss.Wrap(t, m.width, " "), "\n")
-	if len(lines) > 2 {
-		lines = lines[:2]
+	if len(lines) > 3 {
+		lines = lines[:3]
 	}
 	return lines
 }
@@ -262,8 +264,8 @@ func (m *Model) summary() string {
 	if n := m.problems(); n > 0 {
 		doctor = fmt.Sprintf("%s (D) · ", plural(n, "problem"))
 	}
-	return fmt.Sprintf("%s%d tunnels · %d neighbours · %d babel routes · %d cached peers · %s",
-		doctor, len(m.st.Tunnels), len(m.st.Neighbours), len(m.st.Routes), r.CachedPeers, reach)
+	return fmt.Sprintf("%s%s · %s · %s · %s · %s", doctor, plural(len(m.st.Tunnels), "tunnel"), plural(len(m.st.Neighbours), "neighbour"),
+		plural(len(m.st.Routes), "babel route"), plural(r.CachedPeers, "cached peer"), reach)
 }
 
 func (m *Model) helpView() string {

@@ -2,10 +2,11 @@
 // It renders snapshots and events from the node engine and sends commands
 // back to it; it never touches the kernel or sockets itself.
 //
-// [Model] is the dashboard: a header with the node's identity and state,
-// the Peers, Routes, Babel, Logs and Trace tabs (one file each, with
-// peersview.go, explain.go for the cross-layer route explanation), the
-// default-route banner and a footer with key help. It reads the engine
+// [Model] is the dashboard: a header with the node's identity, state and
+// UPnP mappings (upnp.go), the Peers, Routes, Babel, Logs and Trace tabs
+// (one file each, with peersview.go, explain.go for the cross-layer route
+// explanation), the doctor's findings (doctor.go, D), the default-route
+// banner and a footer with key help. It reads the engine
 // through [Engine]: a [state.State] snapshot kept current by applying the
 // [state.Event] stream, with time brought in by tick messages so that View
 // reads nothing but the model. Small tables are rebuilt on each event; the

@@ -18,8 +18,24 @@ import (
 type doctorView struct {
 	open   bool
 	detail bool // enter opened the selected finding
+	scroll int  // first line of the detail shown: a finding may be long
 	list   list
 	height int
+	// sel is the selected check: findings move as their status changes,
+	// and the selection moves with them.
+	sel string
+}
+
+// follow puts the cursor on the selected check in fs, or selects the
+// cursor's when that check is gone.
+func (d *doctorView) follow(fs []state.Finding) {
+	if i := slices.IndexFunc(fs, func(f state.Finding) bool { return f.ID == d.sel }); i >= 0 {
+		d.list.cursor = i
+	}
+	d.list.fit(len(fs), d.height-2)
+	if d.list.cursor < len(fs) {
+		d.sel = fs[d.list.cursor].ID
+	}
 }
 
 // severity orders findings: what is broken first.
@@ -58,6 +74,7 @@ func (m *Model) problems() int {
 
 func (d *doctorView) selected(m *Model) (state.Finding, bool) {
 	fs := m.findings()
+	d.follow(fs)
 	if d.list.cursor < len(fs) {
 		return fs[d.list.cursor], true
 	}
@@ -77,7 +94,7 @@ func (d *doctorView) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			d.open, d.detail = false, false
 		}
 	case key.Matches(msg, k.Enter):
-		d.detail = !d.detail
+		d.detail, d.scroll = !d.detail, 0
 	case key.Matches(msg, k.ApplyFix, k.RevertFix):
 		if f, ok := d.selected(m); ok {
 			m.confirmFixOf(f, key.Matches(msg, k.ApplyFix))
@@ -86,7 +103,30 @@ func (d *doctorView) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		d.open, d.detail = false, false
 		cmd, _ := m.globalKey(msg)
 		return cmd
-	case m.moveKey(msg, &d.list, n, d.height-2):
+	case d.detail:
+		// The keys that move in lists scroll the finding's text; the
+		// view keeps the position in range.
+		page := max(1, d.height-4)
+		switch {
+		case key.Matches(msg, k.Up):
+			d.scroll--
+		case key.Matches(msg, k.Down):
+			d.scroll++
+		case key.Matches(msg, k.PageUp):
+			d.scroll -= page
+		case key.Matches(msg, k.PageDown):
+			d.scroll += page
+		case key.Matches(msg, k.Top):
+			d.scroll = 0
+		case key.Matches(msg, k.Bottom):
+			d.scroll = 1 << 20
+		}
+		d.scroll = max(0, d.scroll)
+	default:
+		d.follow(m.findings())
+		if m.moveKey(msg, &d.list, n, d.height-2) && d.list.cursor < n {
+			d.sel = m.findings()[d.list.cursor].ID
+		}
 	}
 	return nil
 }
@@ -106,16 +146,14 @@ func statusMark(st *Styles, s state.CheckStatus) string {
 }
 
 func (d *doctorView) view(m *Model, w, h int) string {
-	d.height = h
 	st := &m.styles
 	fs := m.findings()
 	if len(fs) == 0 {
 		return st.Bold.Render("Doctor") + "  " + st.Dim.Render("esc closes") + "\n\n" +
 			st.Dim.Render("  the node has not run its checks yet (it does at start, then every minute)")
 	}
-	d.list.fit(len(fs), h-2)
-	if d.detail {
-		return d.detailView(m, fs[d.list.cursor], w)
+	if d.detail && d.list.cursor < len(fs) {
+		return d.scrolled(m, d.detailView(m, fs[d.list.cursor], w), h)
 	}
 	var b strings.Builder
 	head := "Doctor: nothing wrong"
@@ -143,7 +181,7 @@ func (d *doctorView) view(m *Model, w, h int) string {
 
 var doctorCols = []column{
 	{title: "STATUS", width: 7, prio: 0},
-	{title: "CHECK", width: 24, prio: 0},
+	{title: "CHECK", width: 30, prio: 0},
 	{title: "FINDING", width: 20, prio: 0, fill: true},
 }
 
@@ -158,11 +196,11 @@ func (d *doctorView) detailView(m *Model, f state.Finding, w int) string {
 		b.WriteString(st.Dim.Render("  "+hang(l, w-4, "    ")) + "\n")
 	}
 	for _, fx := range f.Fixes {
-		state := "offered"
+		where := "offered"
 		if fx.Applied {
-			state = st.OK.Render("in effect")
+			where = st.OK.Render("in effect")
 		}
-		fmt.Fprintf(&b, "\nfix %s (%s)\n  %s\n", st.Bold.Render(fx.ID), state, hang(fx.Summary, w-2, "  "))
+		fmt.Fprintf(&b, "\nfix %s (%s)\n  %s\n", st.Bold.Render(fx.ID), where, hang(fx.Summary, w-2, "  "))
 		switch {
 		case fx.Applied && len(fx.Undo) > 0:
 			b.WriteString(st.Dim.Render("  U undoes it with:") + "\n")
@@ -172,6 +210,31 @@ func (d *doctorView) detailView(m *Model, f state.Finding, w int) string {
 		case !fx.Applied && fx.Change != "":
 			b.WriteString("    " + st.Key.Render(fx.Change) + "\n")
 		}
+	}
+	return b.String()
+}
+
+// scrolled shows h lines of text from the scroll position, the first
+// (title) line kept, with marks where more lies above or below.
+func (d *doctorView) scrolled(m *Model, text string, h int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) <= h || h < 4 {
+		d.scroll = 0
+		return text
+	}
+	body, room := lines[1:], h-3 // title, and a mark line above and below
+	d.scroll = max(0, min(d.scroll, len(body)-room))
+	var b strings.Builder
+	b.WriteString(lines[0] + "\n")
+	if d.scroll > 0 {
+		b.WriteString(m.styles.Dim.Render(fmt.Sprintf("  ↑ %d more lines (k)", d.scroll)))
+	}
+	b.WriteString("\n")
+	for _, l := range body[d.scroll : d.scroll+room] {
+		b.WriteString(l + "\n")
+	}
+	if rest := len(body) - d.scroll - room; rest > 0 {
+		b.WriteString(m.styles.Dim.Render(fmt.Sprintf("  ↓ %d more lines (j)", rest)))
 	}
 	return b.String()
 }

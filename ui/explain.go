@@ -13,6 +13,7 @@ import (
 // route, neighbour, tunnel, underlay address.
 type explanation struct {
 	dst   netip.Prefix
+	src   netip.Prefix // the source of the route explained, if any
 	steps []explainStep
 	notes []string // what looks wrong on the way
 	facts []string // what else is worth knowing
@@ -32,6 +33,9 @@ func (e *explanation) add(layer string, ok bool, format string, args ...any) {
 // node's address.
 func explain(st *state.State, dst netip.Prefix, kr *state.KernelRoute) *explanation {
 	e := &explanation{dst: dst}
+	if kr != nil {
+		e.src = kr.Src
+	}
 	if kr == nil {
 		kr = lookupKernel(st, dst)
 	}
@@ -196,10 +200,26 @@ func tunnelFor(st *state.State, nb *state.Neighbour) *state.Tunnel {
 	return &st.Tunnels[i]
 }
 
+// what names the destination explained: a default route by that name,
+// with the source it is for.
+func (e *explanation) what() string {
+	s := e.dst.String()
+	if e.dst.Bits() == 0 {
+		s = "the default route"
+		if e.dst.Addr().Is4() {
+			s = "the IPv4 default route"
+		}
+	}
+	if e.src.IsValid() && e.src.Bits() > 0 {
+		s += " from " + e.src.String()
+	}
+	return s
+}
+
 func (e *explanation) view(m *Model, w int) string {
 	st := &m.styles
 	var b strings.Builder
-	b.WriteString(st.Bold.Render("How "+e.dst.String()+" is reached") + "  " + st.Dim.Render("esc back") + "\n\n")
+	b.WriteString(st.Bold.Render("How "+e.what()+" is reached") + "  " + st.Dim.Render("esc back") + "\n\n")
 	for i, s := range e.steps {
 		mark := st.OK.Render("✓")
 		if !s.ok {

@@ -74,6 +74,10 @@ func (f *filter) match(fields ...string) bool {
 	return false
 }
 
+// matchText reports whether text, lower-cased already, contains the
+// filter text.
+func (f *filter) matchText(text string) bool { return strings.Contains(text, f.q) }
+
 // line is the filter's line above a table, or "" when there is none.
 func (f *filter) line(m *Model) string {
 	switch {

@@ -197,10 +197,11 @@ func TestNodeCommandKeys(t *testing.T) {
 		t.Fatalf("R: status %q", m.status)
 	}
 	press(m, "B")
-	mustContain(t, m, "Re-bootstrap?")
+	mustContain(t, m, "Re-bootstrap?", "Asks the registry for a bootstrap peer")
+	cached := m.st.Registry.CachedPeers
 	run(m, press(m, "y"))
-	if m.st.Registry.CachedPeers != 1 {
-		t.Fatalf("B y: cached peers %d, want 1", m.st.Registry.CachedPeers)
+	if m.st.Registry.CachedPeers != cached+1 || !strings.Contains(m.status, "re-bootstrap: done") {
+		t.Fatalf("B y: cached peers %d, status %q; want one more peer, done", m.st.Registry.CachedPeers, m.status)
 	}
 }
 
@@ -349,7 +350,7 @@ func TestRoutesKeys(t *testing.T) {
 		}
 	}
 	press(m, "esc", "g", "enter")
-	mustContain(t, m, "How ::/0 is reached", "underlay")
+	mustContain(t, m, "How the default route from 2001:db8:42::/48 is reached", "underlay")
 	press(m, "esc")
 	if m.routes.explain != nil {
 		t.Fatal("esc did not close the explanation")

@@ -99,6 +99,27 @@ func (p *logsPanel) moved() {
 	}
 }
 
+// logSource is what the source column says of r, and the attributes
+// left for the end of the line: the node's records name the part of the
+// node that wrote them (component), and OpenVPN's the tunnel.
+func logSource(r *state.LogRecord) (string, []state.Attr) {
+	source := r.Source
+	var rest []state.Attr
+	for _, a := range r.Attrs {
+		switch {
+		case a.Key == "tunnel" && r.Source == "openvpn":
+			source = "openvpn " + a.Value
+		case a.Key == "component" && (r.Source == "node" || r.Source == "openvpn"):
+			if r.Source == "node" {
+				source = a.Value
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return source, rest
+}
+
 func attrText(as []state.Attr) string {
 	var b strings.Builder
 	for i, a := range as {
@@ -133,7 +154,7 @@ func (p *logsPanel) view(m *Model, w, h int) string {
 	if p.wrap {
 		wrap = "w cut"
 	}
-	fmt.Fprintf(&b, "%s · level ≥ %s (v) · f follow/pause · %s · %d lines\n", mode, strings.TrimSpace(levelText(logLevels[p.level])), wrap, len(p.idx))
+	fmt.Fprintf(&b, "%s · level ≥ %s (v) · f follow/pause · %s · %s\n", mode, strings.TrimSpace(levelText(logLevels[p.level])), wrap, plural(len(p.idx), "line"))
 	if l := p.filter.line(m); l != "" {
 		b.WriteString(l + "\n")
 	}
@@ -156,8 +177,8 @@ func (p *logsPanel) view(m *Model, w, h int) string {
 }
 
 // logIndent is where a wrapped record's next lines start: under its
-// message, past the time, level and source.
-const logIndent = 34
+// message, past the time, level and source ("openvpn re6stnet-tcp").
+const logIndent = 36
 
 // recordLines renders one record on a line cut to w, or wrapped.
 func (p *logsPanel) recordLines(m *Model, r *state.LogRecord, w int) []string {
@@ -171,9 +192,10 @@ func (p *logsPanel) recordLines(m *Model, r *state.LogRecord, w int) []string {
 	case r.Level < slog.LevelInfo:
 		lvl = st.Dim.Render(lvl)
 	}
-	head := fmt.Sprintf("%s %s %-18s ", r.Time.Format("15:04:05"), lvl, truncate(r.Source, 18))
+	source, attrs := logSource(r)
+	head := fmt.Sprintf("%s %s %-20s ", r.Time.Format("15:04:05"), lvl, truncate(source, 20))
 	text := r.Message
-	if a := attrText(r.Attrs); a != "" {
+	if a := attrText(attrs); a != "" {
 		text += " " + st.Dim.Render(a)
 	}
 	if !p.wrap || w < logIndent+20 {

@@ -86,6 +86,7 @@ func New(ctx context.Context, eng Engine, opts Options) *Model {
 	m.trace = newTracePanel()
 	m.peers.sample(&m.st, m.now)
 	m.rebuildAll()
+	m.refit()
 	return m
 }
 
@@ -95,6 +96,7 @@ func (m *Model) Init() tea.Cmd {
 }
 
 func (m *Model) rebuildAll() {
+	m.doctor.follow(m.findings())
 	m.peers.rebuild(m)
 	m.routes.rebuild(m)
 	m.babel.rebuild(m)
@@ -176,6 +178,8 @@ func (m *Model) onEvent(ev state.Event) tea.Cmd {
 		m.babel.kernelChanged(ev.Kernel, d)
 	case state.KindIdentity:
 		m.routes.rebuild(m) // which routes are re6st's depends on the network
+	case state.KindFinding:
+		m.doctor.follow(m.findings())
 	case state.KindLog:
 		m.logs.rebuild(m)
 	case state.KindSnapshot:
@@ -247,6 +251,10 @@ func (m *Model) bodyHeight() int {
 
 func (m *Model) refit() {
 	h := m.bodyHeight()
+	m.doctor.height = h
+	m.doctor.follow(m.findings())
+	m.routes.setWidth(m.width)
+	m.babel.setWidth(m.width)
 	m.peers.fit(h)
 	m.routes.fit(h)
 	m.babel.fit(h)

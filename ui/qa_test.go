@@ -2,6 +2,7 @@ package ui
 
 import (
 	tea "charm.land/bubbletea/v2"
+	"fmt"
 
 	"errors"
 	"strings"
@@ -93,4 +94,89 @@ func TestDoctorKeys(t *testing.T) {
 	if m.doctor.open || m.tab != tabBabel {
 		t.Fatalf("3 in the doctor's view: open %v, tab %d", m.doctor.open, m.tab)
 	}
+}
+
+// TestDoctorSelectionFollowsTheCheck: findings reorder as their status
+// changes (problems first); the selection stays on its check.
+func TestDoctorSelectionFollowsTheCheck(t *testing.T) {
+	m, _ := typical(t)
+	press(m, "D", "down", "down", "down") // Firewall, Certificate… the fourth: Certificate
+	f, _ := m.doctor.selected(m)
+	if f.ID != "certificate" {
+		t.Fatalf("selected %s, want certificate", f.ID)
+	}
+	f.Status, f.Explanation = state.CheckWarn, "certificate expires in 5 days: renewal failed"
+	m.Update(eventMsg{state.Event{Kind: state.KindFinding, Finding: &f}})
+	if g, _ := m.doctor.selected(m); g.ID != "certificate" || m.doctor.list.cursor != 1 {
+		t.Fatalf("after the change: selected %s at %d, want certificate at 1", g.ID, m.doctor.list.cursor)
+	}
+	mustContain(t, m, "Doctor: 2 problems", "▸ ▲ warn  Certificate")
+}
+
+// TestLogSource: OpenVPN's records name their tunnel in the source
+// column, the node's records the part of the node that wrote them.
+func TestLogSource(t *testing.T) {
+	for _, tc := range []struct {
+		r      state.LogRecord
+		source string
+		rest   string
+	}{
+		{state.LogRecord{Source: "openvpn", Attrs: []state.Attr{{Key: "component", Value: "tunnels"}, {Key: "tunnel", Value: "re6stnet1"}}}, "openvpn re6stnet1", ""},
+		{state.LogRecord{Source: "node", Attrs: []state.Attr{{Key: "component", Value: "tunnel-manager"}, {Key: "peer", Value: "2/16"}}}, "tunnel-manager", "peer=2/16"},
+		{state.LogRecord{Source: "node", Attrs: []state.Attr{{Key: "prefix", Value: "1/16"}}}, "node", "prefix=1/16"},
+		{state.LogRecord{Source: "babel", Attrs: []state.Attr{{Key: "component", Value: "x"}}}, "babel", "component=x"},
+	} {
+		source, rest := logSource(&tc.r)
+		if source != tc.source || attrText(rest) != tc.rest {
+			t.Errorf("%+v: source %q, rest %q; want %q, %q", tc.r, source, attrText(rest), tc.source, tc.rest)
+		}
+	}
+}
+
+// TestBannerNamesBothRoutes: on 80 columns the banner keeps the whole
+// sentence of the demo's conflict, down to re6st's next hop.
+func TestBannerNamesBothRoutes(t *testing.T) {
+	st := fake.Typical(t0)
+	st.Findings[0].Status = state.CheckWarn
+	st.Findings[0].Explanation = "default route via 2001:db8:ff00::1 dev eth0 (static) takes all traffic not from 2001:db8:42::/48; re6st's goes via fe80::9474:72ff:fea4:acb6 dev re6stnet1"
+	m, _ := newModel(t, st, 80, 24)
+	mustContain(t, m, "fe80::9474:72ff:fea4:acb6 dev re6stnet1", "PEER")
+}
+
+// TestRoutesFilterMatchesWhatIsShown: the filter searches the routes'
+// fields as the table shows them, not Go's words for a missing source
+// or next hop ("invalid Prefix").
+func TestRoutesFilterMatchesWhatIsShown(t *testing.T) {
+	m, _ := typical(t)
+	press(m, "2", "/")
+	typeText(m, "invalid")
+	if n := len(m.routes.rows()); n != 0 {
+		t.Fatalf("/invalid shows %d routes", n)
+	}
+	press(m, "esc", "/")
+	typeText(m, "FE80::216:3E00:0:3")
+	if n := len(m.routes.rows()); n == 0 {
+		t.Fatal("an upper-case next hop matches nothing")
+	}
+}
+
+// TestDoctorDetailScrolls: a finding longer than the screen scrolls with
+// the keys that move in lists, and says what lies beyond.
+func TestDoctorDetailScrolls(t *testing.T) {
+	m, _ := typical(t)
+	f := &m.st.Findings[0]
+	for i := range 40 {
+		f.Details = append(f.Details, fmt.Sprintf("detail line %02d", i))
+	}
+	press(m, "D", "enter")
+	mustContain(t, m, "detail line 00", "more lines (j)")
+	if s := screen(t, m); strings.Contains(s, "detail line 39") {
+		t.Fatalf("the whole finding fits on a 30-line screen?\n%s", s)
+	}
+	press(m, "G")
+	mustContain(t, m, "detail line 39", "more lines (k)")
+	press(m, "g")
+	mustContain(t, m, "detail line 00")
+	press(m, "esc", "esc", "D", "enter")
+	mustContain(t, m, "detail line 00") // a finding opens at its top
 }

@@ -22,8 +22,15 @@ type routesPanel struct {
 	// recheck says a filter that matches "conflict" must be run again:
 	// routes came into conflict or out of it.
 	recheck bool
-	// showFrom says the source prefix has its own column on the screen.
-	showFrom bool
+	// showFrom and showNote say whether the source prefix and the note
+	// have their own columns at the screen's width (setWidth).
+	showFrom, showNote bool
+}
+
+// setWidth works out which columns the screen's width leaves.
+func (p *routesPanel) setWidth(w int) {
+	shown := fitColumns(routeCols, w)
+	p.showFrom, p.showNote = slices.Contains(shown, routeColFrom), slices.Contains(shown, routeColNote)
 }
 
 func newRoutesPanel() routesPanel {
@@ -57,9 +64,7 @@ func (p *routesPanel) shows(r *routeRow) bool {
 	if !p.all && !r.re6st {
 		return false
 	}
-	k := &r.r
-	return p.filter.empty() || p.filter.match(k.Dst.String(), k.Src.String(), k.Via.String(), k.Dev, k.Proto) ||
-		p.set.conflict(r) && p.filter.match("conflict")
+	return p.filter.empty() || p.filter.matchText(r.text()) || p.set.conflict(r) && p.filter.match("conflict")
 }
 
 // change applies one kernel route event. It returns +1 for a route
@@ -158,7 +163,7 @@ func (p *routesPanel) askExplain(m *Model) tea.Cmd {
 var routeCols = []column{
 	{title: "DESTINATION", width: 22, prio: 0},
 	{title: "FROM", width: 17, prio: 2},
-	{title: "VIA", width: 21, prio: 1},
+	{title: "VIA", width: 25, prio: 1}, // a link-local address takes up to 25
 	{title: "DEV", width: 12, prio: 0},
 	{title: "ORIGIN", width: 6, prio: 0},
 	{title: "METRIC", width: 6, right: true, prio: 1},
@@ -268,10 +273,8 @@ func (p *routesPanel) view(m *Model, w, h int) string {
 		b.WriteString(m.styles.Dim.Render("  no route to show; a shows all routes, esc clears the filter"))
 		return b.String()
 	}
-	shown := fitColumns(routeCols, w)
-	p.showFrom = slices.Contains(shown, routeColFrom)
 	t := table{cols: routeCols, n: len(p.rows()), cursor: true, cell: p.cell, style: p.rowStyle}
-	if !slices.Contains(shown, routeColNote) {
+	if !p.showNote {
 		t.mark = func(row int) string {
 			if p.set.conflict(p.rows()[row]) {
 				return "!"

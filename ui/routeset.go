@@ -14,6 +14,25 @@ type routeRow struct {
 	r        state.KernelRoute
 	dst, src pkey // r.Dst and r.Src, for sorting and counting
 	re6st    bool // belongs to the overlay
+	search   string
+}
+
+// text is what the filter searches in the route, lower-cased, its fields
+// kept apart; made once, since a key typed in the filter searches every
+// route.
+func (r *routeRow) text() string {
+	if r.search == "" {
+		k := &r.r
+		fields := []string{k.Dst.String(), k.Dev, k.Proto}
+		if k.Src.IsValid() {
+			fields = append(fields, k.Src.String())
+		}
+		if k.Via.IsValid() {
+			fields = append(fields, k.Via.String())
+		}
+		r.search = strings.ToLower(strings.Join(fields, "\x00"))
+	}
+	return r.search
 }
 
 func newRouteRow(st *state.State, r state.KernelRoute) *routeRow {

@@ -47,6 +47,7 @@ func TestRouteTablesFollowEvents(t *testing.T) {
 			fresh.routes.all, fresh.routes.filter = m.routes.all, m.routes.filter
 			fresh.babel = newBabelPanel()
 			fresh.babel.filter = m.babel.filter
+			fresh.babel.setWidth(m.width)
 			fresh.routes.rebuild(&fresh)
 			fresh.babel.rebuild(&fresh)
 			if got, want := routeKeysOf(m.routes.rows()), routeKeysOf(fresh.routes.rows()); !slices.Equal(got, want) {

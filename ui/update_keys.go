@@ -79,6 +79,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.setTab((m.tab + tabCount - 1) % tabCount)
 	case key.Matches(msg, k.Doctor):
 		m.doctor.open = true
+		m.doctor.follow(m.findings())
 	case key.Matches(msg, k.ApplyFix):
 		m.confirmFix(true)
 	case key.Matches(msg, k.RevertFix):
@@ -87,7 +88,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		eng := m.eng
 		return runCommand(m.ctx, "refetch network configuration", eng.RefreshNetworkConfig), true
 	case key.Matches(msg, k.Rebootstrap):
-		m.prompt = confirm("Re-bootstrap?", []string{"Drops the peer cache and asks the registry for new peers;", "existing tunnels stay up."},
+		m.prompt = confirm("Re-bootstrap?", []string{"Asks the registry for a bootstrap peer and opens a tunnel to it,", "as a node that lost its way does; existing tunnels stay up."},
 			func(m *Model, _ string) tea.Cmd { return runCommand(m.ctx, "re-bootstrap", m.eng.Rebootstrap) })
 	default:
 		return nil, false

@@ -40,7 +40,7 @@ func doctorCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if n, run, err := nodeFromConfig(*conf); err != nil {
-		fmt.Fprintln(os.Stderr, "re6st-tui doctor:", err, "- node checks are skipped")
+		fmt.Fprintf(os.Stderr, "re6st-tui doctor: the node's configuration: %v; the checks that need the node are skipped (give its re6stnet.conf with --config)\n", err)
 	} else {
 		d.Node = n
 		d.Node.UPnP = runningUPnP(ctx, run)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"re6st-tui/node"
 	"re6st-tui/node/config"
@@ -55,7 +57,8 @@ func newNode(dir string) (*node.Node, error) {
 	return node.New(node.Options{Config: cfg, Sink: sink})
 }
 
-// attach shows a running node through its control socket.
+// attach shows a running node through its control socket, and shows it
+// again when it comes back after a restart.
 func attach(ctx context.Context, path string) error {
 	if err := needTerminal("the dashboard", "re6st-tui status --json --attach "+path+" prints the node's state"); err != nil {
 		return err
@@ -64,20 +67,25 @@ func attach(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	return runDashboard(ctx, c, func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-		case <-c.Done():
-		}
+	r := newReattached(c, path)
+	defer r.Close()
+	return runDashboard(ctx, r, func(ctx context.Context) error {
+		<-ctx.Done() // the node may go and come back: the dashboard stays
 		return nil
 	})
 }
 
 func dial(ctx context.Context, path string) (*control.Client, error) {
 	c, err := control.DialContext(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the node at %s: %w (is re6stnet running? give its socket with --attach)", path, err)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, syscall.ENOENT):
+		return nil, fmt.Errorf("no node serves %s: start re6stnet, or give its control socket (<run dir>/control.sock) with --attach", path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return nil, fmt.Errorf("no node answers on %s: the node that made it has stopped; start re6stnet again", path)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return nil, fmt.Errorf("not allowed to reach the node at %s: run as root", path)
 	}
-	return c, nil
+	return nil, fmt.Errorf("cannot reach the node: %w", err)
 }

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,6 +15,9 @@ func main() {
 	err := run(os.Args[1:])
 	if r, ok := errors.AsType[*restartError](err); ok {
 		err = reexec(r)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h asked for the usage, which is printed
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "re6st-tui:", err)

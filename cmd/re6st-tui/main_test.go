@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -59,7 +61,7 @@ func TestArgs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(configured, "re6stnet.conf"), []byte("registry http://198.18.0.10/\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"status", "--json", "--attach", filepath.Join(t.TempDir(), "none.sock")}); err == nil || !strings.Contains(err.Error(), "is re6stnet running?") {
+	if err := run([]string{"status", "--json", "--attach", filepath.Join(t.TempDir(), "none.sock")}); err == nil || !strings.Contains(err.Error(), "start re6stnet") {
 		t.Errorf("status without a node: %v", err)
 	}
 	if err := run([]string{"--fake", "bogus"}); err == nil || !strings.Contains(err.Error(), "unknown argument") {
@@ -70,5 +72,18 @@ func TestArgs(t *testing.T) {
 		if err := run(args); err == nil || !strings.Contains(err.Error(), "needs a terminal") {
 			t.Errorf("run(%q) without a terminal = %v", args, err)
 		}
+	}
+}
+
+// TestHelp: -h prints the synopsis of every subcommand, and is no error
+// to main.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"status", "-h"}, {"doctor", "-h"}, {"demo", "-h"}, {"enroll", "-h"}} {
+		if err := run(args); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%q: %v, want flag.ErrHelp", args, err)
+		}
+	}
+	if !strings.Contains(usage, "re6st-tui demo [--nodes N]") || !strings.Contains(usage, "re6st-tui doctor [--json]") {
+		t.Errorf("the synopsis lacks subcommands:\n%s", usage)
 	}
 }

@@ -18,10 +18,8 @@ import (
 // run re6st-tui again on the node's directory.
 func TestNodeRestartEndsTheDashboardForARestart(t *testing.T) {
 	eng := fake.New(fake.Typical(time.Now()))
-	// No terminal: the program runs until the engine's end stops it, and
-	// only then can it fail, so the engine's error is the one returned.
 	err := runDashboard(context.Background(), eng, func(context.Context) error { return node.ErrRestart },
-		tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithWindowSize(80, 24))
+		tea.WithInput(nil), tea.WithOutput(io.Discard))
 	r, ok := errors.AsType[*restartError](restartOf(err, "/etc/re6stnet"))
 	if !ok || r.dir != "/etc/re6stnet" || !errors.Is(r, node.ErrRestart) {
 		t.Fatalf("dashboard ended with %v, want a restart of /etc/re6stnet", err)

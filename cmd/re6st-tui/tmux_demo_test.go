@@ -31,8 +31,21 @@ func TestLabTmuxDemo(t *testing.T) {
 	s.want("DESTINATION", "2001:db8:42::/48")
 	s.keys("3")
 	s.want("RXCOST", "re6stnet")
-	s.keys("4")
-	s.want("node started")
+	// The node's start is far up a log that has grown since: the filter
+	// finds it.
+	s.keys("4", "/")
+	s.tmux("send-keys", "-t", s.session, "-l", "node started")
+	s.keys("Enter")
+	s.want("filter: node started", "node started prefix=")
+	s.keys("Escape")
+	// The next key waits for the filter to go: sent at once, escape and
+	// a digit reach the program as alt+digit.
+	netlab.WaitFor(t, 15*time.Second, "the filter cleared", func() error {
+		if strings.Contains(s.screen(), "filter: node started") {
+			return fmt.Errorf("still filtered:\n%s", s.screen())
+		}
+		return nil
+	})
 	s.keys("1")
 	s.want("PEER")
 	// The dashboard's own node, h2, is a client of the registry's node.

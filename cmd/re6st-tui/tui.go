@@ -20,6 +20,19 @@ import (
 	"re6st-tui/ui/fake"
 )
 
+// usage is re6st-tui's synopsis, as the README has it.
+const usage = `re6st-tui is a re6st node with a live dashboard.
+
+  re6st-tui [--dir /etc/re6stnet]        run the node under the dashboard
+  re6st-tui enroll [--registry URL]      the enrollment wizard, then the node
+  re6st-tui --attach SOCKET              show a headless re6stnet
+  re6st-tui status [--json]              the node's state, for scripts
+  re6st-tui doctor [--json]              check the host for what breaks re6st
+  re6st-tui demo [--nodes N] [--check]   a re6st network in namespaces
+
+Each subcommand takes -h. The dashboard's options:
+`
+
 // tuiCmd runs the dashboard.
 func tuiCmd(args []string) error {
 	fs := flag.NewFlagSet("re6st-tui", flag.ContinueOnError)
@@ -29,6 +42,10 @@ func tuiCmd(args []string) error {
 	peers := fs.Int("fake-peers", 100, "with --fake-routes: this many tunnels")
 	noStart := fs.Bool("no-start", false, "after enrolling, exit instead of starting the node")
 	attachTo := fs.String("attach", "", "show the headless node serving this control socket (re6stnet's <run dir>/control.sock)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,8 +92,8 @@ func firstRun(dir string, start bool) error {
 }
 
 // runDashboard runs the engine and the TUI together; quitting the TUI
-// stops the engine, and the engine stopping is shown in the TUI. opts
-// add to the program's options (a test runs it without a terminal).
+// stops the engine, and the engine stopping is shown in the TUI. opts are
+// for tests, which have no terminal.
 func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Context) error, opts ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -85,8 +102,7 @@ func runDashboard(ctx context.Context, eng ui.Engine, runEngine func(context.Con
 	g.Go(func() error {
 		defer cancel()
 		m := ui.New(gctx, eng, ui.Options{Now: time.Now()})
-		opts = append([]tea.ProgramOption{tea.WithContext(gctx), tea.WithFPS(dashboardFPS)}, opts...)
-		_, err := tea.NewProgram(m, opts...).Run()
+		_, err := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(gctx), tea.WithFPS(dashboardFPS)}, opts...)...).Run()
 		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 			return nil // a signal ended us: not an error
 		}

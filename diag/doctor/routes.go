@@ -224,5 +224,9 @@ func checkUnderlayLoop(ctx context.Context, d *Doctor) Result {
 	if len(loops) > 0 {
 		return result(Fail, "tunnels whose underlay leaves through re6st itself, they will collapse: "+strings.Join(loops, ", ")+"; route the remote through the uplink", details...)
 	}
-	return result(OK, fmt.Sprintf("%d tunnel endpoints leave through the underlay", len(d.Node.Remotes)), details...)
+	what := fmt.Sprintf("the %d tunnels' endpoints leave", len(d.Node.Remotes))
+	if len(d.Node.Remotes) == 1 {
+		what = "the tunnel's endpoint leaves"
+	}
+	return result(OK, what+" through the underlay", details...)
 }

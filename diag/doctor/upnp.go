@@ -36,7 +36,7 @@ const upnpStale = 30 * time.Minute
 func checkUPnP(_ context.Context, d *Doctor) Result {
 	u := d.Node.UPnP
 	if u == nil {
-		return result(Skip, "the node's UPnP state is unknown: the node is not running, or its control socket is elsewhere (--attach)")
+		return result(Skip, "the node's UPnP state is unknown: the node is not running, or its configuration was not found (--config)")
 	}
 	ports := portList(u.Ports)
 	switch u.Phase {

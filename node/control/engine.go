@@ -25,7 +25,8 @@ type Engine interface {
 	ConnectPeer(ctx context.Context, prefix netip.Prefix) error
 	// RefreshNetworkConfig fetches the network configuration again.
 	RefreshNetworkConfig(ctx context.Context) error
-	// Rebootstrap drops the peer cache and asks the registry for peers.
+	// Rebootstrap asks the registry for a bootstrap peer and opens a tunnel
+	// to it.
 	Rebootstrap(ctx context.Context) error
 	// StartTrace streams the hops of a traceroute6 to dst until ctx ends.
 	StartTrace(ctx context.Context, dst string) (<-chan state.Hop, error)

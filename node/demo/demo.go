@@ -139,6 +139,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 			return nil, err
 		}
 	}
+	began := time.Now()
 	if err := d.startRegistry(ctx, cfg, bins["re6st-registry"]); err != nil {
 		return nil, err
 	}
@@ -157,6 +158,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 		d.Nodes[i] = n
 		return d.startNode(n, bins["re6stnet"])
 	}
+	d.log.Debug("registry started", "after", time.Since(began).Round(time.Millisecond))
 	if err := join(0); err != nil {
 		return nil, err
 	}
@@ -164,6 +166,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	for i := 1; i < len(hosts); i++ {
 		g.Go(func() error { return join(i) })
 	}
+	d.log.Debug("the registry's own node enrolled and started", "after", time.Since(began).Round(time.Millisecond))
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -258,18 +261,21 @@ func (d *Demo) enroll(ctx context.Context, h *netlab.Host, bin string) (*Node, e
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	began, tries := time.Now(), 0
 	err := netlab.Poll(ctx, 30*time.Second, h.Name+" enrollment", func() error {
 		select {
 		case <-d.regProc.Done():
 			return fmt.Errorf("the registry exited: %v: %s", d.regProc.Err(), d.regProc.Output())
 		default:
 		}
+		tries++
 		out, err := h.Command(ctx, bin, "--registry", d.Registry, "-d", dir, "--anonymous").CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, out)
 		}
 		return nil
 	})
+	d.log.Debug("enrolled", "host", h.Name, "took", time.Since(began).Round(time.Millisecond), "tries", tries)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,11 @@
 package state
 
-// MaxLogs bounds the log records a State keeps; older ones are dropped.
+import "log/slog"
+
+// MaxLogs bounds the log records a State keeps. Past it, a tenth of them
+// go at once, debug records first, oldest first: a chatty debug log
+// (OpenVPN's) must not push out the node's few info lines, and trimming
+// in batches keeps an append cheap.
 const MaxLogs = 2000
 
 // Apply changes s as ev says, so that a client holding a Snapshot stays
@@ -104,8 +109,27 @@ func (s *State) appendLog(r *LogRecord) bool {
 		return false
 	}
 	s.Logs = append(s.Logs, *r)
-	if n := len(s.Logs); n > MaxLogs {
-		s.Logs = append(s.Logs[:0], s.Logs[n-MaxLogs:]...)
+	if len(s.Logs) > MaxLogs {
+		s.Logs = trimLogs(s.Logs, MaxLogs-MaxLogs/10)
 	}
 	return true
+}
+
+// trimLogs keeps keep records of logs, in order: it drops debug records,
+// oldest first, then the oldest of the others.
+func trimLogs(logs []LogRecord, keep int) []LogRecord {
+	excess := len(logs) - keep
+	out := logs[:0] // filtered in place: each write lands at or before its read
+	for _, r := range logs {
+		if excess > 0 && r.Level < slog.LevelInfo {
+			excess--
+			continue
+		}
+		out = append(out, r)
+	}
+	if excess > 0 {
+		out = append(out[:0], out[excess:]...)
+	}
+	clear(logs[len(out):]) // let the dropped records' strings go
+	return out
 }

@@ -134,8 +134,31 @@ func TestApplyLogBounded(t *testing.T) {
 	for i := range MaxLogs + 10 {
 		s.Apply(Event{Kind: KindLog, Log: &LogRecord{Message: fmt.Sprint(i)}})
 	}
-	if len(s.Logs) != MaxLogs || s.Logs[0].Message != "10" {
-		t.Fatalf("logs: len %d first %q, want %d starting at 10", len(s.Logs), s.Logs[0].Message, MaxLogs)
+	keep := MaxLogs - MaxLogs/10
+	if len(s.Logs) > MaxLogs || len(s.Logs) < keep || s.Logs[len(s.Logs)-1].Message != fmt.Sprint(MaxLogs+9) {
+		t.Fatalf("logs: len %d, last %q; want at most %d, the newest last", len(s.Logs), s.Logs[len(s.Logs)-1].Message, MaxLogs)
+	}
+	for i := 1; i < len(s.Logs); i++ {
+		var a, b int
+		fmt.Sscan(s.Logs[i-1].Message, &a)
+		fmt.Sscan(s.Logs[i].Message, &b)
+		if a >= b {
+			t.Fatalf("logs out of order at %d: %d then %d", i, a, b)
+		}
+	}
+}
+
+// TestApplyLogKeepsInfo: a flood of debug records does not push out the
+// few info records before it.
+func TestApplyLogKeepsInfo(t *testing.T) {
+	var s State
+	s.Apply(Event{Kind: KindLog, Log: &LogRecord{Level: slog.LevelInfo, Message: "node started"}})
+	for range 10 * MaxLogs {
+		s.Apply(Event{Kind: KindLog, Log: &LogRecord{Level: slog.LevelDebug, Message: "MTU parms"}})
+	}
+	s.Apply(Event{Kind: KindLog, Log: &LogRecord{Level: slog.LevelWarn, Message: "tunnel failed"}})
+	if len(s.Logs) > MaxLogs || s.Logs[0].Message != "node started" || s.Logs[len(s.Logs)-1].Message != "tunnel failed" {
+		t.Fatalf("logs: len %d, first %q, last %q", len(s.Logs), s.Logs[0].Message, s.Logs[len(s.Logs)-1].Message)
 	}
 }
 

@@ -176,6 +176,11 @@ func (m *Manager) BootstrapAnswer(ctx context.Context, prefix, address string, e
 	m.asking = ""
 	v := m.lastView
 	count := m.cfg.ClientCount - len(m.conns)
+	if why == askAlone && err == nil && prefix != "" {
+		// The registry answers: only its peers may turn us away, so the
+		// next try need not wait longer.
+		m.aloneTries = 0
+	}
 	switch {
 	case err != nil || prefix == "":
 		if why == askAlone {

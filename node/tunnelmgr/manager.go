@@ -203,6 +203,12 @@ func (m *Manager) Served() []string {
 	return out
 }
 
+// HasTunnel reports whether a tunnel to or from prefix is open or on its
+// way.
+func (m *Manager) HasTunnel(prefix string) bool {
+	return m.conns[prefix] != nil || m.served[prefix] != nil
+}
+
 // Disconnected reports whether the registry node looked unreachable at the
 // last round.
 func (m *Manager) Disconnected() bool { return !m.disconnected.IsZero() }
@@ -275,8 +281,8 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 // [0, routed]), so that partitions do not all ask at once. A node that
 // reaches nobody has nothing to wait for: at a cold start most nodes ask
 // the registry together and get its own node, whose servers turn away
-// those beyond max_clients; they ask again soon, backing off from an
-// eighth of the timeout to the whole of it.
+// those beyond max_clients; they ask again soon, after an eighth of the
+// timeout, doubling up to the whole of it while the registry fails.
 func (m *Manager) backoff(routed int) time.Duration {
 	if routed > 0 {
 		return m.cfg.Timeout * time.Duration(1+m.cfg.Rand.IntN(routed+1))

@@ -2,6 +2,7 @@ package tunnelmgr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -261,24 +262,37 @@ func TestNodeAloneBootstrapsAgainSoon(t *testing.T) {
 	if e.reg.calls != 1 || len(e.tun.open) != 1 {
 		t.Fatalf("while the first tunnel connects: %d registry calls, %d tunnels", e.reg.calls, len(e.tun.open))
 	}
-	// The bootstrap peer's server turns us away, twice: each time we ask
-	// again after an eighth of the timeout, then a quarter.
+	// The bootstrap peer's server turns us away, again and again: the
+	// registry answers, so we ask it again after an eighth of the timeout
+	// each time.
+	for try := 2; try <= 4; try++ {
+		e.m.ClientExited(pfx(7), e.tun.ifaceOf(pfx(7)), e.now)
+		round()
+		round()
+		if e.reg.calls != try {
+			t.Fatalf("%d registry calls 10 s after bootstrap tunnel %d failed, want %d", e.reg.calls, try-1, try)
+		}
+	}
+	// The registry fails: then the wait doubles, up to the timeout:
+	// 7.5 s, then 15 s.
+	e.reg.err = errors.New("registry unreachable")
 	e.m.ClientExited(pfx(7), e.tun.ifaceOf(pfx(7)), e.now)
 	round()
-	round()
-	if e.reg.calls != 2 {
-		t.Fatalf("%d registry calls 10 s after the bootstrap tunnel failed, want 2", e.reg.calls)
-	}
-	e.m.ClientExited(pfx(7), e.tun.ifaceOf(pfx(7)), e.now)
+	round() // asks, and gets the error
+	calls := e.reg.calls
 	round()
 	round()
-	if e.reg.calls != 2 {
-		t.Fatalf("asked the registry again before the back-off grew: %d calls", e.reg.calls)
+	if e.reg.calls != calls+1 {
+		t.Fatalf("%d registry calls 10 s after the registry failed, want %d", e.reg.calls, calls+1)
 	}
 	round()
 	round()
-	if e.reg.calls != 3 {
-		t.Fatalf("%d registry calls 20 s after the second failure, want 3", e.reg.calls)
+	if e.reg.calls != calls+1 {
+		t.Fatalf("asked a failing registry again before the back-off grew: %d calls, want %d", e.reg.calls, calls+1)
+	}
+	round()
+	if e.reg.calls != calls+2 {
+		t.Fatalf("%d registry calls 15 s after the registry failed twice, want %d", e.reg.calls, calls+2)
 	}
 }
 
@@ -610,4 +624,21 @@ func TestBootstrapAnswerComesLater(t *testing.T) {
 			t.Errorf("tunnels %v after the registry failed, want the address that failed before", got)
 		}
 	})
+}
+
+// TestHasTunnel: a peer has a tunnel with us once one is on its way, and
+// a second Connect to it opens none.
+func TestHasTunnel(t *testing.T) {
+	e := newEnv(t, 3)
+	p := pfx(7)
+	if e.m.HasTunnel(p) {
+		t.Fatal("a tunnel before any")
+	}
+	e.cachePeer(t, p, "198.51.100.7,1194,tcp")
+	if !e.m.Connect(context.Background(), p) || !e.m.HasTunnel(p) {
+		t.Fatal("no tunnel after Connect")
+	}
+	if e.m.Connect(context.Background(), p) {
+		t.Fatal("a second tunnel to the same peer")
+	}
 }

@@ -214,6 +214,10 @@ func levelOf(line string) slog.Level {
 		return slog.LevelDebug
 	case strings.Contains(line, "fatal error") || strings.HasPrefix(line, "Options error"):
 		return slog.LevelError
+	case isCipherNoneWarning(line):
+		// The network runs without encryption (re6st's default): OpenVPN
+		// says so four times per tunnel; the node says it once.
+		return slog.LevelDebug
 	case strings.Contains(line, "WARNING") || strings.Contains(line, "ERROR") ||
 		strings.Contains(line, "Error") || strings.Contains(line, "AUTH_FAILED"):
 		// A peer's failure is the tunnel's problem, not the node's.
@@ -225,6 +229,14 @@ func levelOf(line string) slog.Level {
 		}
 	}
 	return slog.LevelDebug
+}
+
+// isCipherNoneWarning matches OpenVPN's warnings about a data channel
+// without encryption, and the SWEET32 note that comes with its default
+// authentication.
+func isCipherNoneWarning(line string) bool {
+	return strings.Contains(line, "cipher 'none'") || strings.Contains(line, "'--cipher none' was specified") ||
+		strings.Contains(line, "cipher with small block size")
 }
 
 // milestones are the openvpn lines worth seeing without debug logs.

@@ -225,9 +225,9 @@ func (e *Engine) Rebootstrap(ctx context.Context) error {
 	defer e.mu.Unlock()
 	now := e.now()
 	r := e.st.Registry
-	r.CachedPeers, r.LastContact = 1, now
+	r.CachedPeers, r.LastContact = r.CachedPeers+1, now
 	e.emitLocked(state.Event{Kind: state.KindRegistry, Time: now, Registry: &r})
-	e.logLocked(now, slog.LevelWarn, "node", "peer cache dropped, bootstrapping from the registry")
+	e.logLocked(now, slog.LevelInfo, "node", "bootstrap peer from the registry", state.Attr{Key: "peer", Value: "42/16"})
 	return nil
 }
 
