@@ -80,6 +80,13 @@ func TestTriangleLinkDown(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("outage %v, want ≤ 1 s", took)
 	}
+	// The link comes back: the direct route is preferred again (after a
+	// new seqno from b, as babeld does: the same metric is not feasible).
+	s.setLink(links[0], true)
+	took = s.runUntil(2*time.Minute, "direct route back", func() bool {
+		return s.nextHop(a, bAddr) == b && s.nextHop(b, netip.MustParseAddr("2001:db8:1::1")) == a
+	})
+	t.Logf("direct route back %v after the link", took)
 }
 
 func TestTriangleSilentDrop(t *testing.T) {
