@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,14 +37,11 @@ func TestLabTunnelKillHandshake(t *testing.T) {
 		}
 	}
 	// Only rotations that start once the streams run count.
-	seen := map[*demo.Node]int{}
-	for _, n := range d.Nodes {
-		seen[n] = len(readLog(n))
-	}
+	before := markLogs(d)
 	var client, server *demo.Node
 	waitNetwork(t, d, 90*time.Second, "a tunnel rotated out with the kill handshake", func() error {
 		for _, n := range d.Nodes {
-			cn, ok := handshakeDone(readLog(n)[seen[n]:])
+			cn, ok := handshakeDone(strings.Split(before.since(n), "\n"))
 			if !ok {
 				continue
 			}
@@ -77,7 +73,7 @@ func TestLabTunnelKillHandshake(t *testing.T) {
 		{server, "kill response sent component=tunnel-manager peer=" + ccn},
 		{client, "kill response received: tunnel removed make-before-break component=tunnel-manager peer=" + scn},
 	} {
-		if !strings.Contains(strings.Join(readLog(want.n), "\n"), want.line) {
+		if !strings.Contains(before.since(want.n), want.line) {
 			t.Errorf("%s did not log %q", want.n.Host.Name, want.line)
 		}
 	}
@@ -101,9 +97,4 @@ func handshakeDone(lines []string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func readLog(n *demo.Node) []string {
-	b, _ := os.ReadFile(n.LogFile())
-	return strings.Split(string(b), "\n")
 }

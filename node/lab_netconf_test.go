@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,20 +67,27 @@ func TestLabNetworkConfigChange(t *testing.T) {
 		restarted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
-// logMarks remembers how far each node's log went, to read what follows.
+// logMarks remembers how far, in bytes, each node's log went, to read what
+// follows.
 type logMarks map[*demo.Node]int
 
 func markLogs(d *demo.Demo) logMarks {
 	m := logMarks{}
 	for _, n := range d.Nodes {
-		m[n] = len(readLog(n))
+		b, _ := os.ReadFile(n.LogFile())
+		m[n] = len(b)
 	}
 	return m
 }
 
-// since returns the lines node n logged after the mark.
+// since returns what node n logged after the mark (all of its log if the
+// file was started again meanwhile).
 func (m logMarks) since(n *demo.Node) string {
-	return strings.Join(readLog(n)[m[n]:], "\n")
+	b, _ := os.ReadFile(n.LogFile())
+	if m[n] > len(b) {
+		return string(b)
+	}
+	return string(b[m[n]:])
 }
 
 // TestLabBabelKeyRotation runs the registry's three-step rotation of the
