@@ -56,20 +56,20 @@ func TestLabFixFollowsRe6stNextHop(t *testing.T) {
 			return nil
 		}
 	}
-	netlab.WaitFor(t, 2*time.Second, "plain and overlay traffic via re6st's next hop", wantVia(nh1))
+	netlab.WaitFor(t, 10*time.Second, "plain and overlay traffic via re6st's next hop", wantVia(nh1))
 
 	h1.Run(t, "ip", "-6", "route", "replace", "default", "from", network.String(), "via", nh2, "dev", "eth0", "proto", "babel")
-	netlab.WaitFor(t, 2*time.Second, "the fix following the new next hop", wantVia(nh2))
+	netlab.WaitFor(t, 10*time.Second, "the fix following the new next hop", wantVia(nh2))
 
 	h1.Run(t, "ip", "-6", "route", "del", "default", "from", network.String())
-	netlab.WaitFor(t, 2*time.Second, "the fix going away with re6st's default", func() error {
+	netlab.WaitFor(t, 10*time.Second, "the fix going away with re6st's default", func() error {
 		if got := via(t, h1, internet); got != foreign {
 			return fmt.Errorf("plain traffic via %s, want %s", got, foreign)
 		}
 		return nil
 	})
 	h1.Run(t, "ip", "-6", "route", "add", "default", "from", network.String(), "via", nh1, "dev", "eth0", "proto", "babel")
-	netlab.WaitFor(t, 2*time.Second, "the fix coming back", wantVia(nh1))
+	netlab.WaitFor(t, 10*time.Second, "the fix coming back", wantVia(nh1))
 
 	if err := f.Revert(context.Background()); err != nil {
 		t.Fatal(err)

@@ -77,7 +77,7 @@ func TestLabDefaultRouteFollowsBabel(t *testing.T) {
 			return nil
 		}
 	}
-	netlab.WaitFor(t, 2*time.Second, "all traffic via the Babel gateway", via(gw))
+	netlab.WaitFor(t, 10*time.Second, "all traffic via the Babel gateway", via(gw))
 
 	// The gateway goes away; babeld retracts its route as it stops.
 	if err := gateways[gw].Stop(); err != nil {
@@ -97,7 +97,7 @@ func TestLabDefaultRouteFollowsBabel(t *testing.T) {
 		}
 		return nil
 	})
-	netlab.WaitFor(t, 2*time.Second, "the fix following Babel", via(other))
+	netlab.WaitFor(t, 10*time.Second, "the fix following Babel", via(other))
 
 	if err := applied.Revert(context.Background()); err != nil {
 		t.Fatal(err)

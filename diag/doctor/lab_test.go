@@ -114,13 +114,13 @@ func defaultRouteConflict(t *testing.T, foreignKind string) {
 			return nil
 		}
 	}
-	netlab.WaitFor(t, 2*time.Second, "traffic via re6st's next hop", wantVia(nh1))
+	netlab.WaitFor(t, 10*time.Second, "traffic via re6st's next hop", wantVia(nh1))
 	expect(t, runCheck(t, d, "default-route"), OK)
 
 	h1.Run(t, "ip", "-6", "route", "replace", "default", "from", network.String(), "via", nh2, "dev", "eth0", "proto", "babel")
-	netlab.WaitFor(t, 2*time.Second, "the fix following re6st's new next hop", wantVia(nh2))
+	netlab.WaitFor(t, 10*time.Second, "the fix following re6st's new next hop", wantVia(nh2))
 	h1.Run(t, "ip", "-6", "route", "replace", "default", "from", network.String(), "via", nh1, "dev", "eth0", "proto", "babel")
-	netlab.WaitFor(t, 2*time.Second, "the fix following back", wantVia(nh1))
+	netlab.WaitFor(t, 10*time.Second, "the fix following back", wantVia(nh1))
 
 	if err := applied.Revert(context.Background()); err != nil {
 		t.Fatal(err)
