@@ -100,7 +100,9 @@ type Manager struct {
 	aloneTries   int             // bootstraps in a row while routing to nobody
 	// asking says why a bootstrap peer was asked for and not answered
 	// yet: askPartition, askAlone, or "" when none was.
-	asking       string
+	asking string
+	// short is why the last round left client tunnels missing, as logged.
+	short        string
 	rotationFrom time.Time // when the tunnel_refresh period under way began
 	nextRotation time.Time
 	lastView     view
@@ -220,6 +222,7 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 	}
 	count := m.cfg.ClientCount - len(m.conns)
 	if count <= 0 {
+		m.short = ""
 		return
 	}
 	// Peers that did not answer last round's address request are
@@ -251,14 +254,13 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 		}
 	}
 	if !useCache {
-		if len(distant) == 0 {
-			return
-		}
 		if len(m.served) == 0 {
 			// Nobody reached our servers: we are probably not reachable,
 			// so keep a small number of tunnels.
 			count = max(0, min(2, m.cfg.ClientCount)-len(m.conns))
 		}
+		candidates := len(distant)
+		defer func() { m.tellShort(count, candidates, len(v.routed)) }()
 		for count > 0 && len(distant) > 0 {
 			p := distant[len(distant)-1]
 			distant = distant[:len(distant)-1]
@@ -274,6 +276,25 @@ func (m *Manager) makeTunnels(ctx context.Context, v view) {
 		return
 	}
 	m.fromCache(ctx, v, count)
+}
+
+// tellShort logs, once until it changes, why a round left the node missing
+// client tunnels: a node that stays short says why in its log.
+func (m *Manager) tellShort(missing, distant, routed int) {
+	why := ""
+	switch {
+	case missing <= 0:
+	case distant == 0:
+		why = "every node routed to is a direct neighbour"
+	default:
+		why = "no distant peer could be tunnelled to or asked for its address"
+	}
+	if why != m.short {
+		m.short = why
+		if why != "" {
+			m.cfg.Log.Info("fewer client tunnels than wanted", "missing", missing, "why", why, "routed", routed, "distant", distant)
+		}
+	}
 }
 
 // backoff is how long to wait before bootstrapping again when the registry

@@ -1,14 +1,17 @@
 package tunnelmgr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -640,5 +643,29 @@ func TestHasTunnel(t *testing.T) {
 	}
 	if e.m.Connect(context.Background(), p) {
 		t.Fatal("a second tunnel to the same peer")
+	}
+}
+
+// A node left short of client tunnels says why in its log, once until the
+// reason changes.
+func TestShortOfTunnelsSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 2)
+	var logged bytes.Buffer
+	e.m.cfg.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	// The registry's node is our only neighbour; it routes to a node we
+	// have no address for and no session with.
+	e.addNeighbour("re6stnet-tcp", 1, pfx(0), pfx(2))
+	e.m.ServerConnect(ctx, pfx(0), "re6stnet-tcp", 1)
+	e.refresh(ctx)
+	e.refresh(ctx)
+	if n := strings.Count(logged.String(), "no distant peer could be tunnelled to"); n != 1 {
+		t.Fatalf("logged %d times in two rounds, want once:\n%s", n, &logged)
+	}
+	// Now every node it routes to is a direct neighbour.
+	e.rt.dump.Routes = e.rt.dump.Routes[:1]
+	e.refresh(ctx)
+	if !strings.Contains(logged.String(), "every node routed to is a direct neighbour") {
+		t.Fatalf("the new reason is not logged:\n%s", &logged)
 	}
 }
