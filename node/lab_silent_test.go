@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -20,7 +22,7 @@ func TestLabRegistrySilent(t *testing.T) {
 	client, _, tap, _ := clientTunnel(t, d)
 	client.Host.Run(t, "nft", "add table inet silent")
 	client.Host.Run(t, "nft", "add chain inet silent out { type filter hook output priority 0 ; }")
-	client.Host.Run(t, "nft", "add rule inet silent out ip daddr "+d.Nodes[0].Host.IPv4.String()+" tcp dport 80 drop")
+	client.Host.Run(t, "nft", "add rule inet silent out ip daddr "+d.Nodes[0].Host.IPv4.String()+" tcp dport 80 counter drop")
 	c, err := control.Dial(client.ControlSocket())
 	if err != nil {
 		t.Fatal(err)
@@ -28,12 +30,16 @@ func TestLabRegistrySilent(t *testing.T) {
 	defer c.Close()
 	refreshed := make(chan error, 1)
 	go func() { refreshed <- c.RefreshNetworkConfig(ctx) }()
+	// The fetch is under way once the registry's packets are dropped.
+	dropped := regexp.MustCompile(`counter packets [1-9]`)
+	netlab.WaitFor(t, 10*time.Second, "a request to the registry dropped", func() error {
+		if rules := client.Host.Run(t, "nft", "list chain inet silent out"); !dropped.MatchString(rules) {
+			return fmt.Errorf("nothing dropped yet:\n%s", rules)
+		}
+		return nil
+	})
 	killed := make(chan error, 1)
-	go func() {
-		// The fetch is under way once the node has had a moment.
-		time.Sleep(time.Second)
-		killed <- c.KillTunnel(ctx, tap)
-	}()
+	go func() { killed <- c.KillTunnel(ctx, tap) }()
 	select {
 	case err := <-killed:
 		if err != nil {
