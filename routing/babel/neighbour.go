@@ -117,8 +117,9 @@ type neighbour struct {
 	auth   peerAuth
 	// usable is set once the link is bidirectional, for the new-neighbour dump.
 	usable bool
-	// asked is set once we sent it a wildcard Route Request.
-	asked bool
+	// Wildcard Route Requests sent to it: how many, and the last one's time.
+	asks    int
+	askedAt time.Time
 }
 
 // helloGrace is how long an unscheduled Hello counts before a scheduled one

@@ -97,6 +97,59 @@ func TestNewNeighbourAskedForItsTable(t *testing.T) {
 	}
 }
 
+// babeld tells a new neighbour that it hears it only every third Hello, but
+// answers a wildcard request with an IHU at once: a neighbour we hear that
+// has not said it hears us is asked again each second, a few times at most.
+func TestSilentNeighbourAskedAgain(t *testing.T) {
+	s := newSim(t)
+	a := s.node("a", Config{})
+	s.connect(a, s.node("b", Config{}), Tunnel)
+	peer, us := ll(9, 1), ll(1, 1)
+	s.run(time.Second) // a's start-up wildcard request is gone
+	var asked []time.Duration
+	start := s.now
+	s.lose = func(from *simNode, d Datagram) bool {
+		if p, err := wire.Decode(d.Data); err == nil && from == a && d.Dst == peer {
+			for _, tlv := range p.TLVs {
+				if r, ok := tlv.(wire.RouteRequest); ok && r.Wildcard() {
+					asked = append(asked, s.now.Sub(start))
+				}
+			}
+		}
+		return false
+	}
+	hello := func(seqno uint16, ihu uint16) {
+		a.c.now = s.now
+		a.c.receive(packet(t, peer, wire.Group, wire.Hello{Seqno: seqno, Interval: 400},
+			wire.IHU{RxCost: ihu, Interval: 1200, Addr: us}))
+	}
+	hello(1, inf)
+	s.run(500 * time.Millisecond)
+	hello(2, inf)
+	s.run(10 * time.Second)
+	if len(asked) != maxAsks {
+		t.Fatalf("asked at %v, want %d requests", asked, maxAsks)
+	}
+	for i := 1; i < len(asked); i++ {
+		// A request leaves within a jitter of being queued.
+		if gap := asked[i] - asked[i-1]; gap < 700*time.Millisecond || gap > 1500*time.Millisecond {
+			t.Errorf("requests at %v: a gap of %v, want a second", asked, gap)
+		}
+	}
+
+	// One that says it hears us is not asked again.
+	peer = ll(9, 2)
+	asked = nil
+	start = s.now
+	hello(1, inf)
+	s.run(500 * time.Millisecond)
+	hello(2, 96)
+	s.run(10 * time.Second)
+	if len(asked) != 1 {
+		t.Errorf("a neighbour that hears us asked at %v, want once", asked)
+	}
+}
+
 // The receive time of an RTT sample is when the packet left the socket, not
 // when the speaker got round to it.
 func TestRTTUsesSocketTime(t *testing.T) {

@@ -87,11 +87,10 @@ func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
 	if helloTS != 0 && haveIHUTS {
 		n.rttSample(c.now, origin, receive, helloTS, recvTS)
 	}
-	if !n.asked && n.txcost >= inf && (n.hist[0].reach != 0 || n.hist[1].reach != 0) {
+	if n.asks == 0 && n.txcost >= inf && (n.hist[0].reach != 0 || n.hist[1].reach != 0) {
 		// A new neighbour that does not hear us yet: ask for its table now,
 		// so that its routes are there when the link starts to work.
-		n.asked = true
-		c.unicastTLV(n, wire.RouteRequest{}, true)
+		c.askTable(n)
 	}
 	c.updateCost(n)
 }
@@ -144,9 +143,8 @@ func (c *core) updateCost(n *neighbour) {
 		// A new usable neighbour: ask for its table (unless done when it
 		// appeared) and give it ours.
 		n.usable = true
-		if !n.asked {
-			n.asked = true
-			c.unicastTLV(n, wire.RouteRequest{}, true)
+		if n.asks == 0 {
+			c.askTable(n)
 		}
 		n.ifc.mc.full = true
 		n.ifc.mc.schedule(c.now.Add(c.roughly(urgentUpdate)))
@@ -168,9 +166,31 @@ func (c *core) checkNeighbours() {
 		}
 		n.resetTxcost(c.now)
 		c.updateCost(n)
+		c.askAgain(n)
 	}
 }
 
+// maxAsks bounds the wildcard Route Requests sent to one neighbour.
+const maxAsks = 4
+
+func (c *core) askTable(n *neighbour) {
+	n.asks++
+	n.askedAt = c.now
+	c.unicastTLV(n, wire.RouteRequest{}, true)
+}
+
+// askAgain asks a neighbour that does not say it hears us once more, a
+// second after the last request: babeld answers a wildcard Route Request
+// with an IHU at once, but otherwise tells a new neighbour that it hears it
+// only every third Hello. (It answers with its table only 40 s after its
+// last full update, which with Hellos under 10 s means never.)
+func (c *core) askAgain(n *neighbour) {
+	hears := n.hist[0].reach != 0 || n.hist[1].reach != 0
+	if n.asks == 0 || n.asks >= maxAsks || n.txcost < inf || !hears || c.now.Sub(n.askedAt) < time.Second {
+		return
+	}
+	c.askTable(n)
+}
 func (c *core) flushNeighbour(k neighKey, n *neighbour) {
 	delete(c.neighs, k)
 	c.flushNeighbourRoutes(n) // with the old cost: a finite loss calls for a seqno request
