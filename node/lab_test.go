@@ -1,9 +1,13 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +22,7 @@ import (
 	"re6st-tui/node/netlab"
 	"re6st-tui/node/regclient"
 	"re6st-tui/node/state"
+	"re6st-tui/routing/babelctl"
 )
 
 // The node serves what the dashboard and the control socket need.
@@ -168,6 +173,21 @@ func TestLabNetworkForms(t *testing.T) {
 		}
 		return nil
 	})
+	// re6st's Python registry reads the routing table of the node beside it
+	// on <run>/babeld.sock, in the patched babeld's binary protocol.
+	waitNetwork(t, d, 30*time.Second, "every other node's route in h1's babeld.sock dump", func() error {
+		body, err := babelDump(filepath.Join(d.Nodes[0].Dir, "run", "babeld.sock"))
+		if err != nil {
+			return err
+		}
+		for _, n := range d.Nodes[1:] {
+			a := n.ID.Subnet.Addr().As16()
+			if !bytes.Contains(body, append(a[:], byte(n.ID.Subnet.Bits()))) {
+				return fmt.Errorf("no route to %s in the dump (%d bytes)", n.ID.Subnet, len(body))
+			}
+		}
+		return nil
+	})
 	// A node asks for a bootstrap peer: the registry offers another node.
 	boot := clientIn(t, d.Nodes[2].Host, d.Registry)
 	boot.SetIdentity(d.Nodes[2].ID.CA, d.Nodes[2].ID.Key, d.Nodes[2].ID.Prefix)
@@ -221,4 +241,29 @@ func clientIn(t *testing.T, h *netlab.Host, url string) *regclient.Client {
 	}
 	c.HTTP = h.HTTPClient(20 * time.Second)
 	return c
+}
+
+// babelDump asks a babeld control socket for what re6st asks (interfaces,
+// neighbours, installed routes) and returns the answer's body.
+func babelDump(path string) ([]byte, error) {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	req := babelctl.AppendMessage([]byte{1}, babelctl.TypeDump, []byte{babelctl.DumpInterfaces | babelctl.DumpNeighbours | babelctl.DumpRoutes})
+	if _, err := c.Write(req); err != nil {
+		return nil, err
+	}
+	var h [6]byte
+	if _, err := io.ReadFull(c, h[:]); err != nil {
+		return nil, err
+	}
+	if typ := binary.BigEndian.Uint16(h[:2]); typ != babelctl.TypeDump {
+		return nil, fmt.Errorf("answer of type %d to a dump", typ)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(h[2:]))
+	_, err = io.ReadFull(c, body)
+	return body, err
 }

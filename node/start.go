@@ -26,6 +26,7 @@ import (
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
 	"re6st-tui/routing/babel"
+	"re6st-tui/routing/babelctl"
 	"re6st-tui/routing/kernel"
 	"re6st-tui/tunnels"
 )
@@ -216,6 +217,9 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 		nk.Flush()
 		nk.Close()
 	})
+	if err := n.serveBabelControl(undo); err != nil {
+		n.log.Warn("re6st's Python registry beside this node will not see its routes", "err", err)
+	}
 	for _, ifname := range n.cfg.Interfaces {
 		if err := n.addBabelInterface(ctx, ifname, babel.Wired); err != nil {
 			return err
@@ -232,6 +236,27 @@ func (n *Node) startRouting(ctx context.Context, undo *[]func()) error {
 			n.speaker.SetInterfaceUp(name, up)
 		}
 	})
+	return nil
+}
+
+// serveBabelControl serves the speaker's tables on <run>/babeld.sock, in
+// the binary protocol of re6st's patched babeld, where re6st's Python
+// registry reads the routing table of the node beside it.
+func (n *Node) serveBabelControl(undo *[]func()) error {
+	ln, err := control.Listen(filepath.Join(n.cfg.RunDir, "babeld.sock"))
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := &babelctl.Server{Speaker: n.speaker, Log: n.log.With("source", "babel")}
+		if err := s.Serve(ctx, ln); err != nil {
+			n.log.Warn("babeld control socket stopped", "err", err)
+		}
+	}()
+	*undo = append(*undo, func() { stop(); <-done })
 	return nil
 }
 

@@ -65,6 +65,7 @@ type RouteInfo struct {
 	Feasible    bool
 	Installed   bool // selected
 	InKernel    bool
+	Age         time.Duration // since its last update with a finite metric
 }
 
 // SourceInfo is a feasibility distance.
@@ -105,7 +106,8 @@ func (c *core) neighInfo(n *neighbour) NeighbourInfo {
 func (c *core) routeInfo(k routeKey, e *entry, r *route) RouteInfo {
 	return RouteInfo{Prefix: k.dst(), Src: k.src(), RouterID: r.rid, Seqno: r.seqno, Metric: c.metric(r),
 		RefMetric: r.refmetric, Via: r.neigh.addr, Iface: r.neigh.ifc.Name,
-		Feasible: c.feasibleRoute(e, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel}
+		Feasible: c.feasibleRoute(e, r), Installed: e.installed == r, InKernel: e.installed == r && e.inKernel,
+		Age: c.since() - r.time}
 }
 
 func (c *core) emitNeighbour(n *neighbour, kind EventKind) {
