@@ -14,6 +14,10 @@ import (
 // tries its control socket again.
 const redialEvery = time.Second
 
+// resubscribeAfter is how long a subscription the node ended waits for the
+// connection to end too before it subscribes again on it.
+const resubscribeAfter = 2 * time.Second
+
 // reattached is the engine of --attach: the node's control socket,
 // dialled again whenever the node goes away, as it does to restart for a
 // new network configuration. Subscribers carry on across the gap: they
@@ -88,18 +92,21 @@ func (r *reattached) Subscribe(ctx context.Context) <-chan state.Event {
 					return // a lagged dashboard subscribes again
 				}
 			}
+			// The subscription can end a moment before the connection does.
 			select {
 			case <-c.Done(): // the node went away: wait for it
-			default:
-				return // ctx ended
-			}
-			gone := state.Status{Phase: state.Stopped, Since: time.Now(),
-				Reason: "the node does not answer on " + r.path + "; trying again every second"}
-			if !send(state.Event{Kind: state.KindStatus, Time: gone.Since, Status: &gone}) {
+				gone := state.Status{Phase: state.Stopped, Since: time.Now(),
+					Reason: "the node does not answer on " + r.path + "; trying again every second"}
+				if !send(state.Event{Kind: state.KindStatus, Time: gone.Since, Status: &gone}) {
+					return
+				}
+				if c = r.redial(ctx, c); c == nil {
+					return
+				}
+			case <-ctx.Done():
 				return
-			}
-			if c = r.redial(ctx, c); c == nil {
-				return
+			case <-time.After(resubscribeAfter):
+				// The node ended the subscription but kept the connection.
 			}
 			// Subscribed before the snapshot, so that no change falls in
 			// between; one in both is applied twice, which is harmless.
