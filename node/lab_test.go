@@ -1,16 +1,14 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -176,14 +174,18 @@ func TestLabNetworkForms(t *testing.T) {
 	// re6st's Python registry reads the routing table of the node beside it
 	// on <run>/babeld.sock, in the patched babeld's binary protocol.
 	waitNetwork(t, d, 30*time.Second, "every other node's route in h1's babeld.sock dump", func() error {
-		body, err := babelDump(filepath.Join(d.Nodes[0].Dir, "run", "babeld.sock"))
+		dump, err := babelctl.Query(ctx, filepath.Join(d.Nodes[0].Dir, "run", "babeld.sock"), babelctl.DumpInterfaces|babelctl.DumpNeighbours|babelctl.DumpRoutes)
 		if err != nil {
 			return err
 		}
+		neighbours := map[netip.Addr]bool{}
+		for _, nb := range dump.Neighbours {
+			neighbours[nb.Addr] = true
+		}
 		for _, n := range d.Nodes[1:] {
-			a := n.ID.Subnet.Addr().As16()
-			if !bytes.Contains(body, append(a[:], byte(n.ID.Subnet.Bits()))) {
-				return fmt.Errorf("no route to %s in the dump (%d bytes)", n.ID.Subnet, len(body))
+			i := slices.IndexFunc(dump.Routes, func(r babelctl.DumpRoute) bool { return r.Prefix == n.ID.Subnet && r.Installed })
+			if i < 0 || !neighbours[dump.Routes[i].Neighbour] {
+				return fmt.Errorf("no installed route to %s through a dumped neighbour: %+v", n.ID.Subnet, dump)
 			}
 		}
 		return nil
@@ -241,29 +243,4 @@ func clientIn(t *testing.T, h *netlab.Host, url string) *regclient.Client {
 	}
 	c.HTTP = h.HTTPClient(20 * time.Second)
 	return c
-}
-
-// babelDump asks a babeld control socket for what re6st asks (interfaces,
-// neighbours, installed routes) and returns the answer's body.
-func babelDump(path string) ([]byte, error) {
-	c, err := net.Dial("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	req := babelctl.AppendMessage([]byte{1}, babelctl.TypeDump, []byte{babelctl.DumpInterfaces | babelctl.DumpNeighbours | babelctl.DumpRoutes})
-	if _, err := c.Write(req); err != nil {
-		return nil, err
-	}
-	var h [6]byte
-	if _, err := io.ReadFull(c, h[:]); err != nil {
-		return nil, err
-	}
-	if typ := binary.BigEndian.Uint16(h[:2]); typ != babelctl.TypeDump {
-		return nil, fmt.Errorf("answer of type %d to a dump", typ)
-	}
-	body := make([]byte, binary.BigEndian.Uint32(h[2:]))
-	_, err = io.ReadFull(c, body)
-	return body, err
 }

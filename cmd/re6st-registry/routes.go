@@ -5,25 +5,25 @@ import (
 	"path/filepath"
 	"strings"
 
-	"re6st-tui/node/control"
 	"re6st-tui/node/identity"
+	"re6st-tui/routing/babelctl"
 )
 
 // routesFromNode lists the node prefixes the local node's Babel routes
-// reach, read from its control socket in the shared run directory, as the
-// Python registry reads its babeld's table: getBootstrapPeer, versions and
-// topology start from them.
+// reach, read as the Python registry reads them: from <run>/babeld.sock,
+// which our node serves and re6st's patched babeld too, so the registry
+// works beside either. getBootstrapPeer, versions and topology start from
+// them.
 func routesFromNode(runDir, network string) func(context.Context) ([]string, error) {
 	return func(ctx context.Context) ([]string, error) {
-		c, err := control.DialContext(ctx, filepath.Join(runDir, "control.sock"))
+		d, err := babelctl.Query(ctx, filepath.Join(runDir, "babeld.sock"), babelctl.DumpInterfaces|babelctl.DumpNeighbours|babelctl.DumpRoutes)
 		if err != nil {
 			return nil, err
 		}
-		defer c.Close()
 		seen := map[string]bool{}
 		var out []string
-		for _, r := range c.Snapshot().Routes {
-			if !r.Installed {
+		for _, r := range d.Routes {
+			if !r.Installed || !r.Prefix.Addr().Is6() {
 				continue
 			}
 			bits := identity.BitsFromAddr(r.Prefix.Addr(), r.Prefix.Bits())

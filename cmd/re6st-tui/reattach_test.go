@@ -70,7 +70,7 @@ func TestReattach(t *testing.T) {
 		}
 	}
 	if got := r.Snapshot().Identity.Prefix; got != second.Identity.Prefix {
-		t.Fatalf("commands go to %v, want the node that came back", got)
+		t.Fatalf("commands go to %v, want the node that came back (%+v)", got, r.Snapshot().Status)
 	}
 	cancel()
 	for range events { // closes once ctx ends

@@ -8,14 +8,20 @@ import (
 	"re6st-tui/routing/babel"
 )
 
+const maxItems = 0xFFFF
+
 // channelNonInterfering is the channel babeld reports for wired and tunnel
 // interfaces.
 var channelNonInterfering int32 = -2
 
 // AppendDump appends the body of a dump answer to b: four arrays, each a
 // u16 count and its items (interfaces, neighbours, xroutes, routes), the
-// ones flags does not ask for empty. Only installed routes are dumped.
+// ones flags does not ask for empty. Only installed routes are dumped, and
+// no array holds more than its count can say (65,535 items).
 func AppendDump(b []byte, snap babel.Snapshot, flags byte) []byte {
+	snap.Interfaces = snap.Interfaces[:min(len(snap.Interfaces), maxItems)]
+	snap.Neighbours = snap.Neighbours[:min(len(snap.Neighbours), maxItems)]
+	snap.Xroutes = snap.Xroutes[:min(len(snap.Xroutes), maxItems)]
 	index := make(map[string]int, len(snap.Interfaces))
 	up := make(map[string]bool, len(snap.Interfaces))
 	for _, ifc := range snap.Interfaces {
@@ -66,15 +72,16 @@ func AppendDump(b []byte, snap babel.Snapshot, flags byte) []byte {
 	}
 	count := 0
 	for _, r := range snap.Routes {
-		if r.Installed {
+		if r.Installed && count < maxItems {
 			count++
 		}
 	}
 	b = binary.BigEndian.AppendUint16(b, uint16(count))
 	for _, r := range snap.Routes {
-		if !r.Installed {
+		if !r.Installed || count == 0 {
 			continue
 		}
+		count--
 		b = appendPrefix(b, r.Prefix)
 		b = binary.BigEndian.AppendUint16(b, r.Metric)
 		b = binary.BigEndian.AppendUint16(b, r.Metric) // smoothed: we select on the metric itself

@@ -3,6 +3,7 @@ package babelctl
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -142,4 +143,68 @@ func TestDumpFlags(t *testing.T) {
 	if body := AppendDump(nil, testSnapshot(), 0); !bytes.Equal(body, make([]byte, 8)) {
 		t.Errorf("nothing asked: % x, want four empty arrays", body)
 	}
+}
+
+// What AppendDump writes, ParseDump reads back.
+func TestParseDump(t *testing.T) {
+	d, err := ParseDump(AppendDump(nil, testSnapshot(), DumpInterfaces|DumpNeighbours|DumpXroutes|DumpRoutes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Interfaces) != 3 || d.Interfaces[1] != (DumpInterface{7, "re6stnet0"}) {
+		t.Errorf("interfaces %+v", d.Interfaces)
+	}
+	wantN := DumpNeighbour{Addr: netip.MustParseAddr("fe80::2"), Ifindex: 7, Reach: 0xff00, RxCost: 96, TxCost: 100, RTT: 12, RTTCost: 3, Channel: -2, Up: true, Multiplier: 256}
+	if len(d.Neighbours) != 2 || d.Neighbours[0] != wantN {
+		t.Errorf("neighbours %+v, want first %+v", d.Neighbours, wantN)
+	}
+	if len(d.Xroutes) != 2 || d.Xroutes[1] != (DumpXroute{netip.MustParsePrefix("198.18.1.0/24"), 5}) {
+		t.Errorf("xroutes %+v", d.Xroutes)
+	}
+	wantR := DumpRoute{Prefix: netip.MustParsePrefix("2001:db8:0:2::/64"), Metric: 195, Smoothed: 195, RefMetric: 96,
+		RouterID: [8]byte{2, 0, 0, 0, 0, 0, 0, 2}, Seqno: 40000, Age: 3, Ifindex: 7,
+		Neighbour: netip.MustParseAddr("fe80::2"), NextHop: netip.MustParseAddr("fe80::2"), Installed: true}
+	if len(d.Routes) != 1 || d.Routes[0] != wantR {
+		t.Errorf("routes %+v, want %+v", d.Routes, wantR)
+	}
+}
+
+func TestParseDumpMalformed(t *testing.T) {
+	good := AppendDump(nil, testSnapshot(), DumpInterfaces|DumpNeighbours|DumpXroutes|DumpRoutes)
+	for name, body := range map[string][]byte{
+		"empty":             {},
+		"truncated":         good[:len(good)-1],
+		"trailing byte":     append(append([]byte{}, good...), 0),
+		"count beyond data": {0, 0, 0xff, 0xff, 0, 0, 0, 0},
+		"name without end":  {0, 1, 0, 0, 0, 1, 'l', 'o'},
+		"short v4 prefix":   append([]byte{0, 0, 0, 0, 0, 1}, append(a16b("::ffff:198.18.0.0"), 8, 0, 0)...),
+	} {
+		if _, err := ParseDump(body); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: %v, want a protocol error", name, err)
+		}
+	}
+}
+
+func a16b(s string) []byte { a := a16(s); return a[:] }
+
+func FuzzParseDump(f *testing.F) {
+	f.Add(AppendDump(nil, testSnapshot(), DumpInterfaces|DumpNeighbours|DumpXroutes|DumpRoutes))
+	f.Add(AppendDump(nil, testSnapshot(), DumpInterfaces|DumpNeighbours|DumpRoutes))
+	f.Add(make([]byte, 8))
+	f.Add([]byte{0, 0, 0xff, 0xff, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := ParseDump(body)
+		if err != nil {
+			return
+		}
+		// A dump that parses writes back to the same bytes' length.
+		n := 8
+		for _, i := range d.Interfaces {
+			n += 5 + len(i.Name)
+		}
+		n += len(d.Neighbours)*neighbourSize + len(d.Xroutes)*xrouteSize + len(d.Routes)*routeSize
+		if n != len(body) {
+			t.Fatalf("parsed %d bytes' worth of items from %d", n, len(body))
+		}
+	})
 }
