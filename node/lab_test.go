@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"re6st-tui/node"
+	"re6st-tui/node/babelctl"
 	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 	"re6st-tui/node/regclient"
 	"re6st-tui/node/state"
-	"re6st-tui/routing/babelctl"
 )
 
 // The node serves what the dashboard and the control socket need.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"re6st-tui/node/babelctl"
 	"re6st-tui/node/control"
 	"re6st-tui/node/enroll"
 	"re6st-tui/node/hooks"
@@ -26,7 +27,6 @@ import (
 	"re6st-tui/node/state"
 	"re6st-tui/node/tunnelmgr"
 	"re6st-tui/routing/babel"
-	"re6st-tui/routing/babelctl"
 	"re6st-tui/routing/kernel"
 	"re6st-tui/tunnels"
 )

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"re6st-tui/node/babelctl"
 	"re6st-tui/node/identity"
-	"re6st-tui/routing/babelctl"
 )
 
 // routesFromNode lists the node prefixes the local node's Babel routes

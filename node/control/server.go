@@ -46,6 +46,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	return ServeConns(ctx, ln, s.serveConn)
+}
+
+// ServeConns accepts connections on ln until ctx ends and runs handle on
+// each in a goroutine of its own; then it closes ln and returns once every
+// handle has returned (handle must return when its ctx ends). It returns
+// nil after ctx ends, or the accept error that stopped it.
+func ServeConns(ctx context.Context, ln net.Listener, handle func(context.Context, net.Conn)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -64,12 +72,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("control socket: accept: %w", err)
+			return fmt.Errorf("%s: accept: %w", ln.Addr(), err)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.serveConn(ctx, c)
+			handle(ctx, c)
 		}()
 	}
 }

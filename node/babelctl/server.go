@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
+	"re6st-tui/node/control"
 	"re6st-tui/routing/babel"
 )
 
@@ -36,37 +36,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	go func() {
-		<-ctx.Done()
-		ln.Close()
-	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("babeld control socket: accept: %w", err)
+	return control.ServeConns(ctx, ln, func(ctx context.Context, c net.Conn) {
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		defer stop()
+		defer c.Close()
+		if err := s.serveConn(c); err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
+			s.Log.Warn("babeld control socket: client dropped", "err", err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stop := context.AfterFunc(ctx, func() { c.Close() })
-			defer stop()
-			defer c.Close()
-			if err := s.serveConn(c); err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				s.Log.Warn("babeld control socket: client dropped", "err", err)
-			}
-		}()
-	}
+	})
 }
 
 // serveConn answers one client's requests in order until it leaves.
