@@ -175,7 +175,7 @@ func TestLabEnrollment(t *testing.T) {
 		t.Errorf("prefix lengths: token %d, anonymous %d", len(m4.id.Prefix), len(m2.id.Prefix))
 	}
 	ctx := context.Background()
-	version := func(m *member) (uint64, []int64) {
+	version := func(m *member) (uint64, []uint64) {
 		t.Helper()
 		nc, err := m.c.GetNetworkConfig(ctx)
 		if err != nil {
@@ -203,7 +203,7 @@ func TestLabEnrollment(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1, crl := version(m2)
-	if v1 != v0+1 || len(crl) != 1 || crl[0] != m3.id.Cert.SerialNumber.Int64() {
+	if v1 != v0+1 || len(crl) != 1 || crl[0] != m3.id.Cert.SerialNumber.Uint64() {
 		t.Fatalf("after revoke: version %d (was %d), crl %v", v1, v0, crl)
 	}
 	// Renewal: the revoked node gets a new serial with the same notAfter;

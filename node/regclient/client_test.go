@@ -104,7 +104,7 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
-		if nc.RegistryPrefix != prefix || nc.MaxClients != 20 || nc.VersionNumber != 1 || !nc.HasHMACSign || len(nc.HMACSign) != 16 {
+		if nc.RegistryPrefix != prefix || nc.MaxClients != 20 || nc.VersionNumber != 1 || len(nc.BabelHMACSign) != 16 {
 			t.Fatalf("netconf %+v", nc)
 		}
 	}
@@ -112,7 +112,7 @@ func TestSessionAndNetworkConfig(t *testing.T) {
 	if err := c.UpdateHMAC(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if nc, err := c.GetNetworkConfig(ctx); err != nil || nc.VersionNumber != 2 || nc.ValidUntil == 0 || len(nc.HMACAccept) != 16 {
+	if nc, err := c.GetNetworkConfig(ctx); err != nil || nc.VersionNumber != 2 || nc.ValidUntil == 0 || len(nc.BabelHMACAccept) != 16 {
 		t.Fatalf("after updateHMAC: %+v %v", nc, err)
 	}
 	// Registry restart: sessions are lost; the client re-hellos once.

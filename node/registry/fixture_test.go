@@ -103,7 +103,7 @@ func TestFixtureDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nc.VersionNumber != 1 || string(nc.HMACSign) != "0123456789abcdef" || nc.RegistryPrefix != "0000000000000000" {
+	if nc.VersionNumber != 1 || string(nc.BabelHMACSign) != "0123456789abcdef" || nc.RegistryPrefix != "0000000000000000" {
 		t.Errorf("netconf %+v", nc)
 	}
 	if cn, ok := r.NodePrefix("node@example.com"); !ok || cn != "1/16" {
