@@ -3,43 +3,20 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"re6st-tui/node/identity"
-	"re6st-tui/node/identity/idtest"
 	"re6st-tui/node/registry"
-)
-
-var (
-	caOnce sync.Once
-	ca     *idtest.CA
+	"re6st-tui/node/registry/regtest"
 )
 
 func testRegistry(t *testing.T) (url, mbox string) {
-	caOnce.Do(func() { ca = idtest.NewCA(netip.MustParsePrefix("2001:db8:42::/48"), 1024, false) })
-	dir := t.TempDir()
-	cfg := registry.DefaultConfig()
-	cfg.DB = filepath.Join(dir, "registry.db")
-	cfg.CA, cfg.CAKey = ca.CA, ca.Priv
-	cfg.AnonymousPrefixLength = 20
-	cfg.MailHost = filepath.Join(dir, "mbox")
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := registry.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/", cfg.MailHost
+	s := regtest.Start(t, nil)
+	return s.URL, s.MBox
 }
 
 // mailReader answers the token prompt with the token found in the mbox:

@@ -3,19 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"re6st-tui/node/enroll"
-	"re6st-tui/node/identity/idtest"
 	"re6st-tui/node/registry"
+	"re6st-tui/node/registry/regtest"
 	"re6st-tui/node/state"
 )
 
@@ -25,26 +21,12 @@ var network = netip.MustParsePrefix("2001:db8:42::/48")
 // into an mbox file. anonymous=false turns anonymous enrollment off.
 func startRegistry(t *testing.T, anonymous bool) (url, mbox string) {
 	t.Helper()
-	ca := idtest.NewCA(network, 1024, false) // small: keys are generated at the CA's size
-	dir := t.TempDir()
-	cfg := registry.DefaultConfig()
-	cfg.DB = filepath.Join(dir, "registry.db")
-	cfg.CA, cfg.CAKey = ca.CA, ca.Priv
-	cfg.MailHost = filepath.Join(dir, "mbox")
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if anonymous {
-		cfg.AnonymousPrefixLength = 20
-	} else {
-		cfg.AnonymousPrefixLength = 0
-	}
-	r, err := registry.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/", cfg.MailHost
+	s := regtest.Start(t, func(c *registry.Config) {
+		if !anonymous {
+			c.AnonymousPrefixLength = 0
+		}
+	})
+	return s.URL, s.MBox
 }
 
 func noProgress(state.EnrollProgress) {}

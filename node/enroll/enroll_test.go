@@ -3,10 +3,6 @@ package enroll_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,18 +15,10 @@ import (
 	"re6st-tui/node/identity/idtest"
 	"re6st-tui/node/regclient"
 	"re6st-tui/node/registry"
+	"re6st-tui/node/registry/regtest"
 )
 
-var (
-	caOnce sync.Once
-	ca     *idtest.CA
-)
-
-// testCA is small (1024 bits): enrollment generates keys of the CA size.
-func testCA() *idtest.CA {
-	caOnce.Do(func() { ca = idtest.NewCA(netip.MustParsePrefix("2001:db8:42::/48"), 1024, false) })
-	return ca
-}
+func testCA() *idtest.CA { return idtest.Small() }
 
 type clock struct {
 	mu sync.Mutex
@@ -41,24 +29,8 @@ func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t 
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func startRegistry(t *testing.T, mod func(*registry.Config)) (*registry.Registry, string, string) {
-	cfg := registry.DefaultConfig()
-	dir := t.TempDir()
-	cfg.DB = filepath.Join(dir, "registry.db")
-	cfg.CA, cfg.CAKey = testCA().CA, testCA().Priv
-	cfg.AnonymousPrefixLength = 20
-	cfg.MailHost = filepath.Join(dir, "mbox")
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if mod != nil {
-		mod(&cfg)
-	}
-	r, err := registry.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	return r, srv.URL + "/", cfg.MailHost
+	s := regtest.Start(t, mod)
+	return s.Registry, s.URL, s.MBox
 }
 
 func TestAnonymousEnrollment(t *testing.T) {

@@ -8,10 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,15 +19,7 @@ import (
 	"re6st-tui/node/registry"
 )
 
-var (
-	caOnce sync.Once
-	ca     *idtest.CA
-)
-
-func testCA() *idtest.CA {
-	caOnce.Do(func() { ca = idtest.NewCA(netip.MustParsePrefix("2001:db8:42::/48"), 1024, false) })
-	return ca
-}
+func testCA() *idtest.CA { return idtest.Small() }
 
 type env struct {
 	cfg  registry.Config

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,17 +15,7 @@ import (
 	"re6st-tui/node/identity/idtest"
 )
 
-var (
-	caOnce sync.Once
-	ca1024 *idtest.CA
-)
-
-// testCA is a 1024-bit CA for 2001:db8:42::/48: size does not matter in
-// unit tests, and small keys keep them fast.
-func testCA() *idtest.CA {
-	caOnce.Do(func() { ca1024 = idtest.NewCA(netip.MustParsePrefix("2001:db8:42::/48"), 1024, false) })
-	return ca1024
-}
+func testCA() *idtest.CA { return idtest.Small() }
 
 type fakeClock struct {
 	mu sync.Mutex

@@ -116,3 +116,16 @@ func must(err error) {
 		panic(fmt.Sprintf("idtest: %v", err))
 	}
 }
+
+var small struct {
+	once sync.Once
+	ca   *CA
+}
+
+// Small is a 1024-bit v3 CA for 2001:db8:42::/48, made once per test
+// binary: most tests do not care about the key size, and node keys are
+// generated at the CA's size, so a small one keeps them fast.
+func Small() *CA {
+	small.once.Do(func() { small.ca = NewCA(netip.MustParsePrefix("2001:db8:42::/48"), 1024, false) })
+	return small.ca
+}
