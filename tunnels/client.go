@@ -143,11 +143,9 @@ func (m *Manager) tryAddresses(c *client) Event {
 	return Event{Kind: Failed, Tunnel: c.iface, CN: c.cn, Reason: reason, LastLog: last}
 }
 
-// followClient consumes one client process's notifications until it exits;
-// up reports whether it had connected, why is its exit reason, ctr its last
-// counters.
-func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string, ctr Counters) {
-	var facts logFacts
+// follow reads proc's notifications until it has exited: it gathers the
+// facts of its log and notices, and hands every other message to handle.
+func (m *Manager) follow(proc *openvpn.Process, facts *logFacts, handle func(openvpn.Message)) {
 	for {
 		msg, err := proc.Conn().Next(m.ctx)
 		if err != nil {
@@ -161,12 +159,26 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 			if msg.Source == "FATAL" {
 				facts.reason = msg.Text
 			}
+		default:
+			handle(msg)
+		}
+	}
+	<-proc.Done()
+}
+
+// followClient consumes one client process's notifications until it exits;
+// up reports whether it had connected, why is its exit reason, ctr its last
+// counters.
+func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (up bool, why string, ctr Counters) {
+	var facts logFacts
+	m.follow(proc, &facts, func(msg openvpn.Message) {
+		switch msg := msg.(type) {
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				if err := m.cfg.Taps.Up(c.iface, facts.mtu); err != nil {
 					facts.reason = err.Error()
 					proc.Kill()
-					continue
+					return
 				}
 				up = true
 				ctr = Counters{Since: time.Now()}
@@ -188,8 +200,7 @@ func (m *Manager) followClient(c *client, proc *openvpn.Process, addr Address) (
 				m.emit(Event{Kind: Stats, Tunnel: c.iface, CN: c.cn, Remote: addr.AddrPort, Counters: ctr})
 			}
 		}
-	}
-	<-proc.Done()
+	})
 	c.mu.Lock()
 	closed := c.closed
 	c.proc = nil

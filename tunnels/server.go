@@ -101,26 +101,15 @@ func (m *Manager) runServer(s *server) {
 	iface := s.proto.Iface()
 	var facts logFacts
 	up := false
-	for {
-		msg, err := s.proc.Conn().Next(m.ctx)
-		if err != nil {
-			s.proc.Stop(stopGrace) // no-op unless Stop cut us short
-			break
-		}
+	m.follow(s.proc, &facts, func(msg openvpn.Message) {
 		switch msg := msg.(type) {
-		case openvpn.Log:
-			facts.scan(msg.Flags, msg.Text)
-		case openvpn.Notice:
-			if msg.Source == "FATAL" {
-				facts.reason = msg.Text
-			}
 		case openvpn.State:
 			if msg.Name == "CONNECTED" && !up {
 				err := m.cfg.Taps.Up(iface, facts.mtu)
 				s.report(err)
 				if err != nil {
 					s.proc.Kill()
-					continue
+					return
 				}
 				up = true
 				m.emit(Event{Kind: ServerUp, Tunnel: iface, Server: true})
@@ -135,8 +124,7 @@ func (m *Manager) runServer(s *server) {
 					Serial: c.peer.Serial, Remote: c.peer.Remote, Counters: c.counters})
 			}
 		}
-	}
-	<-s.proc.Done()
+	})
 	last := s.proc.LastLines()
 	for cid := range s.peers {
 		m.drop(servedKey(iface, cid))
