@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"re6st-tui/diag/doctor"
@@ -37,7 +35,7 @@ func doctorCmd(args []string) error {
 		return fmt.Errorf("doctor: %w", err)
 	}
 	d := &doctor.Doctor{Sys: k, Now: time.Now}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if n, run, err := nodeFromConfig(*conf); err != nil {
 		fmt.Fprintf(os.Stderr, "re6st-tui doctor: the node's configuration: %v; the checks that need the node are skipped (give its re6stnet.conf with --config)\n", err)

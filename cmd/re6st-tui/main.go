@@ -36,10 +36,17 @@ func run(args []string) error {
 		case "doctor":
 			return doctorCmd(args[1:])
 		case "demo":
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext()
 			defer stop()
 			return demoCmd(ctx, args[1:])
 		}
 	}
 	return tuiCmd(args)
+}
+
+// signalContext ends when the user interrupts, the system stops us, or the
+// terminal goes away (SIGHUP, as when its window is closed): each way, a
+// node or a demo is stopped cleanly and removes what it set up.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }

@@ -72,6 +72,39 @@ func TestLabTmuxDemo(t *testing.T) {
 	}
 }
 
+// TestLabTmuxDemoHangup closes the demo's terminal instead of quitting
+// (tmux kill-session hangs it up, as closing a terminal window does): the
+// demo still removes its network, its processes and its directory.
+func TestLabTmuxDemoHangup(t *testing.T) {
+	netlab.Require(t)
+	s := startDemo(t)
+	s.wantWithin(2*time.Minute, "● connected")
+	pid, lab := demoProcess(t, s)
+	var dir string
+	for _, child := range children(pid) {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(child), "cmdline"))
+		if m := regexp.MustCompile(`/\S*/re6st-netlab-\w+-demo-\d+`).Find(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})); m != nil {
+			dir = string(m)
+		}
+	}
+	if dir == "" {
+		t.Fatalf("no node of the demo %d names its directory", pid)
+	}
+	s.tmux("kill-session", "-t", s.session)
+	netlab.WaitFor(t, time.Minute, "the demo gone, with its network and directory", func() error {
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err == nil {
+			return fmt.Errorf("the demo %d still runs", pid)
+		}
+		if left, _ := filepath.Glob("/run/netns/" + netlab.Namespace(lab, "*")); len(left) > 0 {
+			return fmt.Errorf("namespaces left: %v", left)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			return fmt.Errorf("%s is still there", dir)
+		}
+		return nil
+	})
+}
+
 // startDemo runs `re6st-tui demo --nodes 3`, as installed, in a tmux
 // session of 120×36, removed when the test ends.
 func startDemo(t testing.TB) *tmuxScreen {

@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -53,7 +51,7 @@ func tuiCmd(args []string) error {
 		return fmt.Errorf("unknown argument %q: the subcommands are enroll, status, doctor and demo (re6st-tui --help lists the options)", fs.Arg(0))
 	}
 	if *attachTo != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signalContext()
 		defer stop()
 		return attach(ctx, *attachTo)
 	}
@@ -63,7 +61,7 @@ func tuiCmd(args []string) error {
 	if err := needTerminal("the dashboard", "re6st-tui status --json prints the node's state for scripts"); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	st := fake.Typical(time.Now())
 	if *routes > 0 {
@@ -76,7 +74,7 @@ func tuiCmd(args []string) error {
 // firstRun enrolls when dir holds no configuration yet, then runs the
 // node with the dashboard.
 func firstRun(dir string, start bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	conf := filepath.Join(dir, enroll.ConfFile)
 	if _, err := os.Stat(conf); err == nil || !errors.Is(err, os.ErrNotExist) {

@@ -117,14 +117,16 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 			return nil, err
 		}
 	}
-	dir, err := os.MkdirTemp("", "re6st-demo-")
-	if err != nil {
-		return nil, err
-	}
 	nat := cfg.BehindNAT > 0
 	lab, err := netlab.Build(ctx, netlab.Config{Hosts: cfg.Nodes + cfg.Extra, LANHosts: cfg.BehindNAT, NAT: nat, UPnP: nat}, cfg.Log)
 	if err != nil {
-		os.RemoveAll(dir)
+		return nil, err
+	}
+	// Named after the lab: if this process dies, the next lab's sweep
+	// removes the directory with the namespaces.
+	dir, err := lab.MkdirTemp("demo")
+	if err != nil {
+		lab.Close()
 		return nil, err
 	}
 	d := &Demo{Lab: lab, dir: dir, bin: cfg.Bin, gateway: cfg.gateway(), log: cfg.Log, args: cfg.Args}

@@ -61,6 +61,12 @@ type Lab struct {
 // ID returns the lab's unique id, part of every namespace name.
 func (l *Lab) ID() string { return l.id }
 
+// MkdirTemp creates a directory for the lab's files, named after name: the
+// sweep of a lab whose owner died removes it with the lab.
+func (l *Lab) MkdirTemp(name string) (string, error) {
+	return os.MkdirTemp("", tempPrefix+l.id+"-"+name+"-")
+}
+
 // Host returns the host of that name ("h1", "l1", "gw"). It panics on an
 // unknown name: that is a bug in the test.
 func (l *Lab) Host(name string) *Host {

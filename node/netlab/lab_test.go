@@ -250,6 +250,9 @@ func TestChild(t *testing.T) {
 	case "panic":
 		panic("panicking midway on purpose")
 	case "hang":
+		if _, err := l.MkdirTemp("files"); err != nil {
+			t.Fatal(err)
+		}
 		fmt.Println("READY")
 		select {}
 	case "ping":
@@ -296,6 +299,9 @@ func assertGone(t *testing.T, id string, pids []int) {
 	}
 	if _, err := os.Stat(filepath.Join(lockDir, id+".lock")); err == nil {
 		t.Errorf("lock file of lab %s left", id)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+id+"-*")); len(dirs) > 0 {
+		t.Errorf("directories of lab %s left: %v", id, dirs)
 	}
 }
 

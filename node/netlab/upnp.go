@@ -32,7 +32,7 @@ func (l *Lab) startUPnP(ctx context.Context) error {
 	if err := l.serveSTUN(gw); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", tempPrefix+l.id+"-")
+	dir, err := l.MkdirTemp("upnp")
 	if err != nil {
 		return err
 	}
