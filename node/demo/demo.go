@@ -51,6 +51,9 @@ type Config struct {
 	// Extra hosts join the lab without running a node, e.g. to play a
 	// server on the Internet.
 	Extra int
+	// RegistryOptions are more lines of the registry's option file, as
+	// "same-country FR".
+	RegistryOptions []string
 	// BehindNAT nodes run on l1..lN, on a LAN behind the lab's router gw,
 	// which masquerades them and maps ports with miniupnpd: they announce
 	// their servers with --ip upnp.
@@ -230,6 +233,7 @@ func (d *Demo) startRegistry(ctx context.Context, cfg Config, bin string) error 
 	if cfg.TunnelRefresh > 0 {
 		lines = append(lines, fmt.Sprintf("tunnel-refresh %d", int(cfg.TunnelRefresh.Seconds())))
 	}
+	lines = append(lines, cfg.RegistryOptions...)
 	d.regConf, d.regBin = lines, bin
 	d.Registry = "http://" + d.Lab.Host("h1").IPv4.String() + "/"
 	return d.runRegistry()
