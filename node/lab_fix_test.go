@@ -28,11 +28,7 @@ func TestLabDefaultRouteFix(t *testing.T) {
 	netlab.Require(t)
 	d := formed(t, demo.Config{Nodes: 3, Conflict: true})
 	n := d.Nodes[1]
-	c, err := control.Dial(n.ControlSocket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialNode(t, n)
 	ctx := context.Background()
 
 	fix := offeredFix(t, c)
@@ -167,22 +163,11 @@ func wantFollowedRoute(t *testing.T, h *netlab.Host, named string) string {
 		return got
 	}
 	re6st := h.Run(t, "ip", "-6", "route", "show", "default", "from", demo.Network)
-	if nextHop(re6st) != nextHop(got) {
+	if netlab.NextHop(re6st) != netlab.NextHop(got) {
 		t.Fatalf("installed %q, shown %q, and re6st's default is %q", got, named, re6st)
 	}
 	t.Logf("re6st's default moved since the fix was shown; the fix followed it: %s", got)
 	return got
-}
-
-// nextHop is the "via ... dev ..." of a route as `ip -6 route` prints it.
-func nextHop(route string) string {
-	f := strings.Fields(route)
-	for i := 0; i+3 < len(f); i++ {
-		if f[i] == "via" && f[i+2] == "dev" {
-			return strings.Join(f[i:i+4], " ")
-		}
-	}
-	return ""
 }
 
 // underlay lists h's main routes that are not re6st's: Babel's routes
@@ -209,11 +194,7 @@ func TestLabFixAfterRestart(t *testing.T) {
 	netlab.Require(t)
 	d := formed(t, demo.Config{Nodes: 3, Conflict: true})
 	n := d.Nodes[1]
-	c, err := control.Dial(n.ControlSocket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialNode(t, n)
 	fix := offeredFix(t, c)
 	if err := c.ApplyFix(context.Background(), doctor.Re6stDefaultFixID); err != nil {
 		t.Fatal(err)

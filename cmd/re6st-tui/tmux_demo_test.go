@@ -159,7 +159,7 @@ func defaultRouteFix(t *testing.T, s *tmuxScreen) {
 		}
 		if !strings.HasPrefix(installed, route) {
 			re6st := ipIn(t, ns, "-6", "route", "show", "default", "from", demo.Network)
-			if nextHop(re6st) != nextHop(installed) {
+			if netlab.NextHop(re6st) != netlab.NextHop(installed) {
 				return fmt.Errorf("installed %q, shown %q, and re6st's default is %q", installed, route, re6st)
 			}
 			t.Logf("re6st's default moved since the fix was shown; the fix followed it: %s", installed)
@@ -261,15 +261,4 @@ func hostDefaults(t *testing.T) string {
 		b.Write(out)
 	}
 	return b.String()
-}
-
-// nextHop is the "via ... dev ..." of a route as `ip -6 route` prints it.
-func nextHop(route string) string {
-	f := strings.Fields(route)
-	for i := 0; i+3 < len(f); i++ {
-		if f[i] == "via" && f[i+2] == "dev" {
-			return strings.Join(f[i:i+4], " ")
-		}
-	}
-	return ""
 }

@@ -223,3 +223,15 @@ func (h *Host) Run(t testing.TB, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+// NextHop is the "via ... dev ..." of a route as `ip route` prints it, ""
+// for a route without a gateway.
+func NextHop(route string) string {
+	f := strings.Fields(route)
+	for i := 0; i+3 < len(f); i++ {
+		if f[i] == "via" && f[i+2] == "dev" {
+			return strings.Join(f[i:i+4], " ")
+		}
+	}
+	return ""
+}
