@@ -132,6 +132,10 @@ func (n *neighbour) helloGrace() time.Duration {
 	return 2 * n.ifc.Hello
 }
 
+// heard reports whether a Hello of the neighbour's, unicast or multicast,
+// is in its recent history.
+func (n *neighbour) heard() bool { return n.hist[0].reach != 0 || n.hist[1].reach != 0 }
+
 // rxcost is what we announce in our IHU (non-LQ rule of §3.2).
 func (n *neighbour) rxcost(now time.Time) uint16 {
 	stale := func(h *history) bool {

@@ -87,7 +87,7 @@ func (c *core) process(n *neighbour, d Datagram, p *wire.Packet) {
 	if helloTS != 0 && haveIHUTS {
 		n.rttSample(c.now, origin, receive, helloTS, recvTS)
 	}
-	if n.asks == 0 && n.txcost >= inf && (n.hist[0].reach != 0 || n.hist[1].reach != 0) {
+	if n.asks == 0 && n.txcost >= inf && n.heard() {
 		// A new neighbour that does not hear us yet: ask for its table now,
 		// so that its routes are there when the link starts to work.
 		c.askTable(n)
@@ -185,8 +185,7 @@ func (c *core) askTable(n *neighbour) {
 // only every third Hello. (It answers with its table only 40 s after its
 // last full update, which with Hellos under 10 s means never.)
 func (c *core) askAgain(n *neighbour) {
-	hears := n.hist[0].reach != 0 || n.hist[1].reach != 0
-	if n.asks == 0 || n.asks >= maxAsks || n.txcost < inf || !hears || c.now.Sub(n.askedAt) < time.Second {
+	if n.asks == 0 || n.asks >= maxAsks || n.txcost < inf || !n.heard() || c.now.Sub(n.askedAt) < time.Second {
 		return
 	}
 	c.askTable(n)
