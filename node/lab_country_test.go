@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/geoip/geoiptest"
 	"re6st-tui/node/netlab"
@@ -49,12 +48,10 @@ func TestLabSameCountry(t *testing.T) {
 	crossings := func() error {
 		t.Helper()
 		for i, n := range d.Nodes {
-			c, err := control.Dial(n.ControlSocket())
+			st, err := snapshot(n)
 			if err != nil {
 				return err
 			}
-			st := c.Snapshot()
-			c.Close()
 			for _, tu := range st.Tunnels {
 				if theirs := country[tu.Peer]; theirs != countries[i] {
 					t.Errorf("%s (%s) has a tunnel %s %s with %s (%s)", n.Host.Name, countries[i], tu.ID, tu.State, tu.Peer, theirs)
@@ -67,12 +64,11 @@ func TestLabSameCountry(t *testing.T) {
 		if err := crossings(); err != nil {
 			return err
 		}
-		c, err := control.Dial(d.Nodes[1].ControlSocket())
+		st, err := snapshot(d.Nodes[1])
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		for _, tu := range c.Snapshot().Tunnels {
+		for _, tu := range st.Tunnels {
 			if tu.Peer == d.Nodes[0].ID.Subnet && tu.State == state.TunnelUp {
 				return nil
 			}

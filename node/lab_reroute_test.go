@@ -31,18 +31,14 @@ func TestLabTunnelDeathReroutes(t *testing.T) {
 	d := formed(t, demo.Config{Nodes: 4})
 	src, gap := tunnelDeath(t, d)
 	t.Logf("%s: longest gap between echo replies after the kill: %v (probes every %v)", src.Host.Name, gap.Round(time.Millisecond), probeEvery)
-	c, err := control.Dial(src.ControlSocket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialNode(t, src)
 	// re6st opens client tunnels only to peers it has no direct link with:
 	// in a small network, a node is back in shape either with client_count
 	// client tunnels or with a tunnel to every other node.
 	back := time.Now()
 	var clients int
 	var peers map[netip.Prefix]bool
-	err = netlab.Poll(ctx, 60*time.Second, "client_count client tunnels again, or every node a direct peer", func() error {
+	err := netlab.Poll(ctx, 60*time.Second, "client_count client tunnels again, or every node a direct peer", func() error {
 		clients, peers = 0, map[netip.Prefix]bool{}
 		for _, tu := range c.Snapshot().Tunnels {
 			if tu.State != state.TunnelUp {
@@ -132,12 +128,11 @@ func tunnelDeath(t testing.TB, d *demo.Demo) (*demo.Node, time.Duration) {
 // same node goes through another interface.
 func pathWithAlternative(t testing.TB, d *demo.Demo) (src, dst *demo.Node, tap, alt string) {
 	for _, s := range d.Nodes {
-		c, err := control.Dial(s.ControlSocket())
+		st, err := snapshot(s)
 		if err != nil {
 			continue
 		}
-		routes := c.Snapshot().Routes
-		c.Close()
+		routes := st.Routes
 		for _, o := range d.Nodes {
 			if o == s {
 				continue

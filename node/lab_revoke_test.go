@@ -120,12 +120,10 @@ func waitDropped(t *testing.T, d *demo.Demo, nodes []*demo.Node, x *demo.Node, s
 }
 
 func tunnelWith(n, x *demo.Node) error {
-	c, err := control.Dial(n.ControlSocket())
+	st, err := snapshot(n)
 	if err != nil {
 		return err
 	}
-	st := c.Snapshot()
-	c.Close()
 	for _, tn := range st.Tunnels {
 		if tn.Peer == x.ID.Subnet {
 			return fmt.Errorf("%s still has %s tunnel %s with %s (%s)", n.Host.Name, tn.Role, tn.ID, x.Host.Name, tn.State)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 	"re6st-tui/node/state"
@@ -94,13 +93,12 @@ func BenchmarkLabIdleNode(b *testing.B) {
 
 // tunnelsUp counts the node's tunnels that are up, either way.
 func tunnelsUp(n *demo.Node) int {
-	c, err := control.Dial(n.ControlSocket())
+	st, err := snapshot(n)
 	if err != nil {
 		return 0
 	}
-	defer c.Close()
 	k := 0
-	for _, tu := range c.Snapshot().Tunnels {
+	for _, tu := range st.Tunnels {
 		if tu.State == state.TunnelUp {
 			k++
 		}

@@ -57,14 +57,6 @@ func TestLabServedClientLeaves(t *testing.T) {
 // client's link-local address as the server knows it, on the server's tap.
 func clientTunnel(t *testing.T, d *demo.Demo) (client, server *demo.Node, tap string, ll state.Neighbour) {
 	t.Helper()
-	snapshot := func(n *demo.Node) (state.State, error) {
-		c, err := control.Dial(n.ControlSocket())
-		if err != nil {
-			return state.State{}, err
-		}
-		defer c.Close()
-		return c.Snapshot(), nil
-	}
 	waitNetwork(t, d, 30*time.Second, "a client tunnel up, its server's Babel knowing the client", func() error {
 		for _, n := range d.Nodes {
 			st, err := snapshot(n)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 )
@@ -23,11 +22,7 @@ func TestLabRegistrySilent(t *testing.T) {
 	client.Host.Run(t, "nft", "add table inet silent")
 	client.Host.Run(t, "nft", "add chain inet silent out { type filter hook output priority 0 ; }")
 	client.Host.Run(t, "nft", "add rule inet silent out ip daddr "+d.Nodes[0].Host.IPv4.String()+" tcp dport 80 counter drop")
-	c, err := control.Dial(client.ControlSocket())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialNode(t, client)
 	refreshed := make(chan error, 1)
 	go func() { refreshed <- c.RefreshNetworkConfig(ctx) }()
 	// The fetch is under way once the registry's packets are dropped.

@@ -244,3 +244,34 @@ func clientIn(t *testing.T, h *netlab.Host, url string) *regclient.Client {
 	c.HTTP = h.HTTPClient(20 * time.Second)
 	return c
 }
+
+// snapshot reads a node's state through its control socket.
+func snapshot(n *demo.Node) (state.State, error) {
+	c, err := control.Dial(n.ControlSocket())
+	if err != nil {
+		return state.State{}, fmt.Errorf("%s: %w", n.Host.Name, err)
+	}
+	defer c.Close()
+	return c.Snapshot(), nil
+}
+
+// snapshotOf is snapshot for a node that must answer.
+func snapshotOf(t testing.TB, n *demo.Node) state.State {
+	t.Helper()
+	st, err := snapshot(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// dialNode connects to a node's control socket for the rest of the test.
+func dialNode(t testing.TB, n *demo.Node) *control.Client {
+	t.Helper()
+	c, err := control.Dial(n.ControlSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}

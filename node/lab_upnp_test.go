@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"re6st-tui/node/control"
 	"re6st-tui/node/demo"
 	"re6st-tui/node/netlab"
 	"re6st-tui/node/state"
@@ -77,15 +76,4 @@ func TestLabUPnP(t *testing.T) {
 	if rules := gw.Run(t, "nft", "list", "table", "inet", netlab.UPnPTable); strings.Contains(rules, fmt.Sprint(m.External)) {
 		t.Errorf("gw still forwards %d after l1's node stopped:\n%s", m.External, rules)
 	}
-}
-
-// snapshotOf reads a node's state through its control socket.
-func snapshotOf(t *testing.T, n *demo.Node) state.State {
-	t.Helper()
-	c, err := control.Dial(n.ControlSocket())
-	if err != nil {
-		t.Fatalf("%s: %v", n.Host.Name, err)
-	}
-	defer c.Close()
-	return c.Snapshot()
 }
