@@ -2,6 +2,7 @@ package node
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,19 +78,10 @@ func addrPorts(list string) []netip.AddrPort {
 	for _, a := range parseAddrs(list) {
 		if ip, err := netip.ParseAddr(a.IP); err == nil {
 			ap := netip.AddrPortFrom(ip, a.Port)
-			if !containsAddrPort(out, ap) {
+			if !slices.Contains(out, ap) {
 				out = append(out, ap)
 			}
 		}
 	}
 	return out
-}
-
-func containsAddrPort(list []netip.AddrPort, a netip.AddrPort) bool {
-	for _, b := range list {
-		if a == b {
-			return true
-		}
-	}
-	return false
 }

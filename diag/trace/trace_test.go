@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,22 +32,13 @@ func wantPath(length int, silent ...int) string {
 		switch {
 		case ttl == length:
 			s = append(s, fmt.Sprintf("%d:%v", ttl, testDst))
-		case containsInt(silent, ttl):
+		case slices.Contains(silent, ttl):
 			s = append(s, fmt.Sprintf("%d:*", ttl))
 		default:
 			s = append(s, fmt.Sprintf("%d:%v", ttl, hopAddr(ttl)))
 		}
 	}
 	return strings.Join(s, " ")
-}
-
-func containsInt(l []int, v int) bool {
-	for _, x := range l {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func trace(t *testing.T, f *fakePath, cfg Config) ([]Hop, []Hop) {

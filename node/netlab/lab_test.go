@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,7 +181,7 @@ func TestSweepAfterSIGKILL(t *testing.T) {
 		}
 		t.Logf("sweep, other labs: %v", err)
 	}
-	if !contains(swept, id) {
+	if !slices.Contains(swept, id) {
 		// Only another process's sweep may have been first, and it
 		// removes the whole lab.
 		WaitFor(t, 10*time.Second, "the dead lab swept by another process", func() error {

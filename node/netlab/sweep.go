@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,7 +107,7 @@ func Sweep() ([]string, error) {
 	// Namespaces whose lab has no lock file at all: the owner died after
 	// removing the lock but before finishing, or the lock dir was wiped.
 	for _, id := range namespaceLabIDs() {
-		if live[id] || contains(swept, id) {
+		if live[id] || slices.Contains(swept, id) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(lockDir, id+".lock")); err == nil {
@@ -134,15 +135,6 @@ func sweepTemp(path string) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // namespaceLabIDs lists the lab ids that own a namespace right now.
 func namespaceLabIDs() []string {
 	entries, _ := os.ReadDir(nsDir)
@@ -153,7 +145,7 @@ func namespaceLabIDs() []string {
 			continue
 		}
 		id, _, ok := strings.Cut(rest, "-")
-		if ok && !contains(ids, id) {
+		if ok && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -332,7 +333,7 @@ func (r *Registry) Topology() []byte {
 				continue
 			}
 			rest := f[1:]
-			if contains(rest, cn) {
+			if slices.Contains(rest, cn) {
 				continue
 			}
 			add(cn, "")
@@ -340,7 +341,7 @@ func (r *Registry) Topology() []byte {
 				graph[cn][s] = true
 			}
 			for _, x := range rest {
-				if graph[x] == nil && !contains(queue, x) {
+				if graph[x] == nil && !slices.Contains(queue, x) {
 					queue = append(queue, x)
 				}
 			}
@@ -361,13 +362,4 @@ func (r *Registry) Topology() []byte {
 		kw = append(kw, kv{k, vs})
 	}
 	return dumps(kw)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
