@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // Fixes applied from the dashboard are reverted when the node stops,
@@ -35,13 +37,7 @@ func saveReapply(dir string, ids []string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, reapplyFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("save the fixes to apply after the restart: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := renameio.WriteFile(filepath.Join(dir, reapplyFile), b, 0o600); err != nil {
 		return fmt.Errorf("save the fixes to apply after the restart: %w", err)
 	}
 	return nil

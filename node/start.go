@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/vishvananda/netlink"
 
 	"re6st-tui/node/babelctl"
@@ -454,11 +455,7 @@ func (n *Node) dhFile(ctx context.Context) (string, error) {
 	for {
 		dh, err := n.reg.GetDh(ctx)
 		if err == nil && len(dh) > 0 {
-			tmp := path + ".tmp"
-			if err := os.WriteFile(tmp, dh, 0o644); err != nil {
-				return "", err
-			}
-			return path, os.Rename(tmp, path)
+			return path, renameio.WriteFile(path, dh, 0o644)
 		}
 		if err == nil {
 			err = errors.New("empty answer")

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // Plan is what a node sets up.
@@ -180,11 +182,10 @@ func (s *Setup) save() error {
 	if err := os.MkdirAll(filepath.Dir(s.journal), 0o755); err != nil {
 		return fmt.Errorf("journal directory: %w", err)
 	}
-	tmp := s.journal + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := renameio.WriteFile(s.journal, b, 0o644); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	return os.Rename(tmp, s.journal)
+	return nil
 }
 
 // Undo reverts every change, newest first, and removes the journal.

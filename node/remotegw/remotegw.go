@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/google/renameio/v2"
 )
 
 // Route is a host route to Dst through Via.
@@ -148,14 +150,13 @@ func (m *Manager) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := m.journal + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(m.journal), 0o755); err != nil {
 		return fmt.Errorf("remote gateways: journal directory: %w", err)
 	}
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := renameio.WriteFile(m.journal, b, 0o644); err != nil {
 		return fmt.Errorf("remote gateways: write journal: %w", err)
 	}
-	return os.Rename(tmp, m.journal)
+	return nil
 }
 
 // Recover removes the routes a run that did not stop cleanly recorded in

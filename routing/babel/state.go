@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/google/renameio/v2"
 
 	"re6st-tui/routing/babel/wire"
 )
@@ -90,22 +91,8 @@ func takeState(path string) (savedState, bool, error) {
 
 // saveState writes the state file: a temporary file, synced, then renamed.
 func saveState(path string, st savedState) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("save babel state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = fmt.Fprintf(tmp, "router-id %v\nseqno %d\n", st.RouterID, st.Seqno)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	data := fmt.Appendf(nil, "router-id %v\nseqno %d\n", st.RouterID, st.Seqno)
+	if err := renameio.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("save babel state: %w", err)
 	}
 	return nil
