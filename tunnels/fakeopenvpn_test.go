@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -59,12 +60,18 @@ func fakeOpenVPN(args []string) int {
 	}
 	fmt.Println("fake: started")
 	if slices.Contains(args, "--tls-server") {
-		return fakeServer(send, expect)
+		return fakeServer(filepath.Dir(argAfter(args, "--management", 1)), send, expect)
 	}
 	return fakeClient(args, send)
 }
 
-func fakeServer(send func(...string), expect func(string) bool) int {
+// serverGate is the file, in the Manager's run directory, whose creation
+// lets the stand-in server go on past its first client: until then the
+// test can look at Tunnels() with exactly one served peer, without racing
+// the rest of the script through the Manager's buffered events.
+const serverGate = "fake-server-go-on"
+
+func fakeServer(runDir string, send func(...string), expect func(string) bool) int {
 	send(">LOG:1,D,Data Channel MTU parms [ mss_fix:0 max_frag:0 tun_mtu:1500 tun_max_mtu:1600 ]",
 		">STATE:1,CONNECTED,SUCCESS,,,,,")
 	send(">CLIENT:CONNECT,0,1", ">CLIENT:ENV,common_name=2/16", ">CLIENT:ENV,tls_serial_0=2",
@@ -76,6 +83,12 @@ func fakeServer(send func(...string), expect func(string) bool) int {
 	send(">CLIENT:ESTABLISHED,0", ">CLIENT:ENV,common_name=2/16", ">CLIENT:ENV,tls_serial_0=2",
 		">CLIENT:ENV,trusted_ip=198.18.0.12", ">CLIENT:ENV,trusted_port=5000", ">CLIENT:ENV,END",
 		">BYTECOUNT_CLI:0,100,200")
+	for {
+		if _, err := os.Stat(filepath.Join(runDir, serverGate)); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	send(">CLIENT:CONNECT,1,1", ">CLIENT:ENV,common_name=4/16", ">CLIENT:ENV,tls_serial_0=4",
 		">CLIENT:ENV,untrusted_ip6=2001:db8:ff00::14", ">CLIENT:ENV,untrusted_port=5001", ">CLIENT:ENV,END")
 	if !expect(`client-deny 1 1 "serial 4 is revoked"`) {
@@ -182,6 +195,9 @@ func TestManagerServerEvents(t *testing.T) {
 	ts := m.Tunnels()
 	if len(ts) != 1 || !ts[0].Server || ts[0].CN != "2/16" || ts[0].Serial != "2" || ts[0].Counters.Out != 200 {
 		t.Errorf("Tunnels() with one served peer: %+v", ts)
+	}
+	if err := os.WriteFile(filepath.Join(m.cfg.RunDir, serverGate), nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	ref := nextEvent(t, m, PeerRefused)
 	if ref.CN != "4/16" || ref.Remote.String() != "[2001:db8:ff00::14]:5001" || ref.Reason != "serial 4 is revoked" {
